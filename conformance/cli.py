@@ -1,0 +1,156 @@
+"""The ``scim-conformance`` command: a thin layer over the pytest plugin.
+
+Exit codes: 0 no check failed; 1 a check failed (or the exchange of a check broke: outcome error);
+2 the run could not be made (bad arguments, target unreachable, credentials rejected, not SCIM);
+130 interrupted (after cleanup).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line and exit 2, as for any run that cannot be made
+        self.exit(EXIT_UNUSABLE, f"scim-conformance: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="scim-conformance", description="SCIM 2.0 conformance suite (RFC 7643, RFC 7644).")
+    parser.add_argument("--version", action="version", version=f"scim-conformance {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run the suite against a target (no URL: the embedded scim2-server)")
+    run.add_argument("url", nargs="?", help="base URL of the SCIM service provider, e.g. https://host/scim/v2")
+    run.add_argument("--token", help="Bearer token (default: $SCIM_TOKEN)")
+    run.add_argument("--json", metavar="PATH", help="JSON report path (default: reports/scim-report-<time>.json)")
+    run.add_argument("--reports", metavar="DIR", default="reports", help="folder for reports (default: reports)")
+    run.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per request (default: 10)")
+    run.add_argument("--select", action="append", default=[], metavar="PREFIX",
+                     help="run only checks whose id starts with PREFIX (repeatable)")
+    run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+
+    req = sub.add_parser("requirements", help="print the requirement catalogue with coverage")
+    req.add_argument("--json", action="store_true", help="print JSON")
+    req.add_argument("--status", choices=["covered", "uncovered", "untestable"], help="only this status")
+
+    sub.add_parser("checks", help="list the checks with their requirements and level")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "requirements":
+            return cmd_requirements(args)
+        return cmd_checks()
+    except BrokenPipeError:  # `scim-conformance requirements | head`
+        return EXIT_OK
+
+
+def _err(message: str) -> None:
+    print(f"scim-conformance: error: {message}", file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import pytest
+
+    from .embedded import EmbeddedTarget
+    from .engine import Run, Settings, TargetUnusable
+    from .model import Outcome
+    from .plugin import SUITE_FILE, PrestartedRun
+
+    if args.timeout <= 0:
+        _err("--timeout must be positive")
+        return EXIT_UNUSABLE
+    if args.url and not args.url.startswith(("http://", "https://")):
+        _err(f"the URL must start with http:// or https://, not {args.url!r}")
+        return EXIT_UNUSABLE
+    json_path = args.json or str(
+        Path(args.reports) / f"scim-report-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    )
+    target = None
+    url, token = args.url, args.token or os.environ.get("SCIM_TOKEN")
+    if not url:
+        target = EmbeddedTarget().start()
+        url, token = target.url, target.token
+        print(f"embedded target: scim2-server at {url}")
+    run = Run(Settings(url=url, token=token, timeout=args.timeout, embedded=target is not None,
+                       select=tuple(args.select)))
+    try:
+        run.start()
+    except TargetUnusable as exc:
+        run.http.close()
+        if target:
+            target.stop()
+        _err(str(exc))
+        return EXIT_UNUSABLE
+    if not run.cases():
+        _err(f"no check id starts with {', '.join(args.select)} (see `scim-conformance checks`)")
+        return EXIT_UNUSABLE
+    pytest_args = [
+        str(SUITE_FILE), "-c", os.devnull, "--rootdir", str(SUITE_FILE.parent),
+        "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        "--tb=no", "-q", "--disable-warnings",
+    ]
+    if args.quiet:
+        pytest_args += ["-qq", "--no-summary"]
+    code = pytest.main(pytest_args, plugins=[PrestartedRun(run, target, json_path)])
+    if code == pytest.ExitCode.INTERRUPTED:
+        _err("interrupted; the resources this run created were deleted")
+        return EXIT_INTERRUPTED
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        _err(f"the suite could not run (pytest exit code {int(code)})")
+        return EXIT_UNUSABLE
+    if args.quiet:
+        counts = {o: sum(1 for r in run.results if r.outcome is o) for o in Outcome}
+        print(", ".join(f"{counts[o]} {o.value}" for o in Outcome) + f"; JSON report: {json_path}")
+    bad = any(r.outcome in (Outcome.FAIL, Outcome.ERROR) for r in run.results)
+    return EXIT_FAILED if bad else EXIT_OK
+
+
+def cmd_requirements(args: argparse.Namespace) -> int:
+    from .catalog import coverage
+
+    rows = coverage()
+    if args.status:
+        rows = [r for r in rows if r["status"] == args.status]
+    if args.json:
+        keep = ("id", "section", "level", "status", "checks", "summary", "url", "untestable_reason")
+        print(json.dumps({"requirements": [{k: r[k] for k in keep} for r in rows]}, indent=2))
+        return EXIT_OK
+    for r in rows:
+        where = ", ".join(r["checks"]) if r["checks"] else (r["untestable_reason"] or "")
+        print(f"{r['id']:<16} {r['level']:<6} {r['status']:<10} {r['summary']}" + (f"  [{where}]" if where else ""))
+    all_rows = coverage()
+    musts = {r["id"] for r in all_rows if r["status"] == "covered" and r["level"] in ("MUST", "SHOULD")}
+    print(
+        f"\n{len(all_rows)} requirements: "
+        + ", ".join(f"{sum(1 for r in all_rows if r['status'] == s)} {s}" for s in ("covered", "uncovered", "untestable"))
+        + f"; {len(musts)} MUST/SHOULD-tier covered"
+    )
+    return EXIT_OK
+
+
+def cmd_checks() -> int:
+    from .registry import all_checks
+
+    for c in all_checks():
+        scope = " per resource type" if c.per_resource_type else ""
+        print(f"{c.id:<44} {c.level:<6} {', '.join(c.requirements)}{scope}\n    {c.title}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

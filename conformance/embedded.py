@@ -1,0 +1,101 @@
+"""The embedded default target: scim2-server (PyPI), in memory, on a free 127.0.0.1 port.
+
+It runs in a thread of this process. ``wrap`` lets the project's tests put a fault-injecting
+middleware in front of it; ``schemas``/``resource_types`` serve other discovery documents.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from socketserver import ThreadingMixIn
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from scim2_models import ResourceType as RTModel
+from scim2_models import Schema as SchemaModel
+from scim2_models import ScimProvider
+from scim2_server.memory import InMemoryStorage
+from scim2_server.service import ScimService
+from scim2_server.testserver.application import BEARER_TOKEN_SCHEME, BearerTokenApplication
+from scim2_server.utils import (
+    load_default_resource_types,
+    load_default_schemas,
+    load_default_service_provider_config,
+)
+
+WSGIApp = Callable[..., Any]
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        logging.getLogger("conformance.embedded").debug(format, *args)
+
+
+def build_app(
+    token: str,
+    schemas: list[dict[str, Any]] | None = None,
+    resource_types: list[dict[str, Any]] | None = None,
+) -> WSGIApp:
+    """A scim2-server WSGI application set up as its ``scim2-server`` command does."""
+    schema_objs = (
+        [SchemaModel.model_validate(s) for s in schemas] if schemas else list(load_default_schemas().values())
+    )
+    rt_objs = (
+        [RTModel.model_validate(r) for r in resource_types]
+        if resource_types
+        else list(load_default_resource_types().values())
+    )
+    config = load_default_service_provider_config()
+    # With a token, it announces the scheme (RFC 7643 §5 requires authenticationSchemes).
+    config.authentication_schemes = [*(config.authentication_schemes or []), BEARER_TOKEN_SCHEME]
+    provider = ScimProvider.from_discovery(schema_objs, rt_objs, config=config)
+    service = ScimService(provider, secret=secrets.token_urlsafe(32))
+    return BearerTokenApplication(InMemoryStorage(), provider, service=service, bearer_tokens=[token])
+
+
+class EmbeddedTarget:
+    """Start with ``with EmbeddedTarget() as target: target.url``."""
+
+    def __init__(
+        self,
+        token: str | None = None,
+        wrap: Callable[[WSGIApp], WSGIApp] | None = None,
+        schemas: list[dict[str, Any]] | None = None,
+        resource_types: list[dict[str, Any]] | None = None,
+    ):
+        self.token = token or secrets.token_urlsafe(24)
+        app = build_app(self.token, schemas, resource_types)
+        self.app = wrap(app) if wrap else app
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "not started"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v2"
+
+    def start(self) -> EmbeddedTarget:
+        self._server = make_server("127.0.0.1", 0, self.app, server_class=_Server, handler_class=_QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="scim-embedded", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> EmbeddedTarget:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

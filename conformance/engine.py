@@ -1,0 +1,344 @@
+"""The engine: one :class:`Run` per target; it discovers, enumerates cases, executes checks and cleans up.
+
+It knows nothing of pytest: the pytest plugin (and so the CLI) drives it case by case, and the
+project's own tests drive it directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import payloads
+from .discovery import GROUP_URN, USER_URN, Discovery, ResourceType, discover
+from .http import Reply, ScimHttp
+from .model import Exchange, Outcome, Result, outcome_for_violation
+from .registry import Check, all_checks
+from .verdicts import ExchangeError, NotApplicable, Verdict, Violation
+
+RUN_PREFIX = "sct"
+
+
+class TargetUnusable(Exception):
+    """The run cannot be made: unreachable, not SCIM, credentials refused. One line says which."""
+
+
+@dataclass
+class Settings:
+    url: str
+    token: str | None = None
+    timeout: float = 10.0
+    profile: str = "rfc7644"
+    embedded: bool = False
+    select: tuple[str, ...] = ()  # check id prefixes; empty: all
+    levels: dict[str, str] = field(default_factory=dict)  # check id -> level, from a profile
+
+
+@dataclass
+class Case:
+    check: Check
+    rt: ResourceType | None = None
+    skip_reason: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.check.id}[{self.rt.name}]" if self.rt else self.check.id
+
+
+@dataclass
+class Created:
+    """A resource the suite created: the reply to the POST and what it says."""
+
+    rt: ResourceType
+    sent: dict[str, Any]
+    reply: Reply
+    body: dict[str, Any] | None
+    id: str | None
+    location: str | None
+
+    @property
+    def path(self) -> str:
+        return f"{self.rt.path}/{self.id}"
+
+
+def new_run_id() -> str:
+    return f"{RUN_PREFIX}{secrets.token_hex(4)}"
+
+
+class Context:
+    """What a check receives: the target, what it declared, and tools to make data safely."""
+
+    def __init__(self, run: Run, result: Result, rt: ResourceType | None):
+        self.run = run
+        self.result = result
+        self.rt = rt
+        self.http = run.http
+        self.discovery = run.discovery
+        self._created: list[Created] = []
+
+    # -- data -------------------------------------------------------------------------------------
+    def tag(self, hint: str = "") -> str:
+        """A fresh name carrying the run id."""
+        return self.run.next_tag(hint)
+
+    def payload(self, rt: ResourceType, *, with_password: bool = False, tag: str | None = None) -> dict[str, Any]:
+        return payloads.build(self.discovery, rt, tag or self.tag(rt.name.lower()), with_password=with_password)
+
+    def create(self, rt: ResourceType, body: dict[str, Any] | None = None, **kw: Any) -> Created:
+        """POST a new resource; it is deleted when the check ends, whatever the verdict."""
+        created = self.run.post_resource(rt, body if body is not None else self.payload(rt), **kw)
+        if created.id:
+            self._created.append(created)
+        return created
+
+    def created_ok(self, rt: ResourceType, body: dict[str, Any] | None = None) -> Created:
+        """Create a resource a check needs as a precondition; a refusal skips the check."""
+        created = self.create(rt, body)
+        if created.reply.status not in (200, 201) or not created.id:
+            raise NotApplicable(
+                f"precondition: creating a {rt.name} answered {created.reply.status}; "
+                f"see the create checks for that"
+            )
+        return created
+
+    def sample(self, rt: ResourceType) -> Created:
+        """The run's shared sample of ``rt`` (created once, read only by checks, deleted at the end)."""
+        created = self.run.sample(rt)
+        self.attach(created.reply.exchange)
+        return created
+
+    def attach(self, exchange: Exchange | None) -> None:
+        """Show an exchange made earlier (discovery, shared sample) as evidence of this check."""
+        if exchange is not None and exchange not in self.result.exchanges:
+            self.result.exchanges.append(exchange)
+
+    def passed(self, message: str) -> None:
+        """Say what was verified; shown with a pass."""
+        self.result.message = message
+
+    def resource_types(self, schema: str | None = None) -> list[ResourceType]:
+        return [rt for rt in self.discovery.resource_types if schema is None or rt.schema == schema]
+
+    def cleanup(self) -> None:
+        while self._created:
+            self.run.delete_quietly(self._created.pop())
+
+
+class Run:
+    """A run of the suite against one target."""
+
+    def __init__(self, settings: Settings, http: ScimHttp | None = None):
+        self.settings = settings
+        self.run_id = new_run_id()
+        self.http = http or ScimHttp(settings.url, settings.token, timeout=settings.timeout)
+        self.discovery = Discovery()
+        self.results: list[Result] = []
+        self.started = dt.datetime.now(dt.UTC)
+        self._t0 = time.perf_counter()
+        self._seq = 0
+        self._samples: dict[str, Created] = {}
+        self.leftovers: list[str] = []  # resources the suite created but could not delete
+        self.cleanup_log: list[Exchange] = []
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Discover the target; raise :class:`TargetUnusable` when no run can be made."""
+        self.discovery = discover(self.http)
+        diagnose(self.settings.url, self.discovery)
+        if not self.discovery.resource_types:
+            self.discovery.resource_types = fallback_resource_types()
+            self.discovery.problems.append(
+                "no usable /ResourceTypes: resource checks run on /Users and /Groups"
+            )
+
+    def finish(self) -> None:
+        """Delete the shared samples (also after Ctrl-C)."""
+        for created in reversed(list(self._samples.values())):
+            self.delete_quietly(created)
+        self._samples.clear()
+
+    @property
+    def duration_s(self) -> float:
+        return time.perf_counter() - self._t0
+
+    # -- cases ------------------------------------------------------------------------------------
+    def cases(self) -> list[Case]:
+        out: list[Case] = []
+        for chk in all_checks():
+            if self.settings.select and not any(chk.id.startswith(p) for p in self.settings.select):
+                continue
+            if not chk.per_resource_type:
+                out.append(Case(chk))
+                continue
+            rts = [
+                rt for rt in self.discovery.resource_types
+                if not chk.resource_types or rt.schema in chk.resource_types
+            ]
+            if not rts:
+                names = ", ".join(s.rsplit(":", 1)[-1] for s in chk.resource_types)
+                out.append(Case(chk, skip_reason=f"the target declares no {names} resource type"))
+            out.extend(Case(chk, rt) for rt in rts)
+        return out
+
+    def level_for(self, chk: Check) -> str:
+        return self.settings.levels.get(chk.id, chk.level)
+
+    def execute(self, case: Case) -> Result:
+        chk = case.check
+        result = Result(
+            id=case.id,
+            check=chk.id,
+            title=chk.title,
+            section=chk.section,
+            requirements=list(chk.requirements),
+            level=self.level_for(chk),
+            resource_type=case.rt.name if case.rt else None,
+        )
+        ctx = Context(self, result, case.rt)
+        started = time.perf_counter()
+        self.http.sink = result.exchanges
+        try:
+            if case.skip_reason:
+                raise NotApplicable(case.skip_reason)
+            missing = [f for f in chk.needs if not self.discovery.supports(f)]
+            if missing:
+                raise NotApplicable(
+                    "not advertised: /ServiceProviderConfig does not say "
+                    + ", ".join(f"{f}.supported=true" for f in missing)
+                )
+            if chk.per_resource_type:
+                chk.func(ctx, case.rt)
+            else:
+                chk.func(ctx)
+            result.outcome = Outcome.PASS
+            result.message = result.message or "conforms"
+        except Violation as exc:
+            result.outcome = outcome_for_violation(result.level)
+            result.message = exc.message
+        except NotApplicable as exc:
+            result.outcome, result.message = Outcome.SKIP, exc.message
+        except ExchangeError as exc:
+            result.outcome, result.message = Outcome.ERROR, exc.message
+        except Verdict as exc:  # pragma: no cover - no other kinds exist
+            result.outcome, result.message = Outcome.ERROR, exc.message
+        except Exception as exc:  # a defect of the suite, never blamed on the target
+            result.outcome = Outcome.ERROR
+            result.message = f"internal error in the suite ({type(exc).__name__}: {exc})"
+        finally:
+            self.http.sink = self.cleanup_log
+            try:
+                ctx.cleanup()
+            finally:
+                self.http.sink = None
+                result.duration_s = time.perf_counter() - started
+        self.results.append(result)
+        return result
+
+    def run_all(self) -> list[Result]:
+        try:
+            for case in self.cases():
+                self.execute(case)
+        finally:
+            self.finish()
+        return self.results
+
+    # -- data helpers used by Context ------------------------------------------------------------
+    def next_tag(self, hint: str = "") -> str:
+        self._seq += 1
+        hint = "".join(c for c in hint.lower() if c.isalnum())[:10]
+        return f"{self.run_id}-{self._seq:04d}{'-' + hint if hint else ''}"
+
+    def post_resource(self, rt: ResourceType, body: dict[str, Any], **kw: Any) -> Created:
+        reply = self.http.post(rt.path, body, **kw)
+        parsed = reply.maybe_json() if reply.status in (200, 201) else None
+        body_out = parsed if isinstance(parsed, dict) else None
+        location = reply.headers.get("location")
+        rid = None
+        if body_out and isinstance(body_out.get("id"), str) and body_out["id"]:
+            rid = body_out["id"]
+        elif reply.status in (200, 201) and location:
+            rid = location.rstrip("/").rsplit("/", 1)[-1]
+        return Created(rt=rt, sent=body, reply=reply, body=body_out, id=rid, location=location)
+
+    def sample(self, rt: ResourceType) -> Created:
+        if rt.name not in self._samples:
+            sink = self.http.sink
+            self.http.sink = None  # the exchange is attached to every check that uses the sample
+            try:
+                tag = self.next_tag(rt.name)
+                self._samples[rt.name] = self.post_resource(rt, payloads.build(self.discovery, rt, tag))
+            finally:
+                self.http.sink = sink
+        created = self._samples[rt.name]
+        if created.reply.status not in (200, 201) or not created.id:
+            raise NotApplicable(
+                f"precondition: creating a sample {rt.name} answered {created.reply.status}; "
+                "see the create checks for that"
+            )
+        return created
+
+    def delete_quietly(self, created: Created) -> None:
+        if not created.id:
+            return
+        try:
+            reply = self.http.delete(created.path)
+            if reply.status not in (200, 204, 404):
+                self.leftovers.append(f"{created.path} (DELETE answered {reply.status})")
+        except ExchangeError as exc:
+            self.leftovers.append(f"{created.path} ({exc.message})")
+
+
+def fallback_resource_types() -> list[ResourceType]:
+    return [
+        ResourceType(id="User", name="User", endpoint="/Users", schema=USER_URN),
+        ResourceType(id="Group", name="Group", endpoint="/Groups", schema=GROUP_URN),
+    ]
+
+
+def diagnose(url: str, found: Discovery) -> None:
+    """Decide whether a run can be made at all, from the discovery replies."""
+    replies = [r for r in (found.spc_reply, found.rt_reply, found.schemas_reply) if r is not None]
+    if not replies:
+        reason = found.problems[0] if found.problems else "no answer"
+        raise TargetUnusable(f"cannot reach {url}: {_after_colon(reason)}")
+    statuses = [r.status for r in replies]
+    if all(s in (401, 403) for s in statuses) or (
+        found.spc_reply is not None
+        and found.spc_reply.status == 200
+        and len(replies) == 3
+        and all(r.status in (401, 403) for r in (found.rt_reply, found.schemas_reply))
+    ):
+        refused = [r for r in replies if r.status in (401, 403)]
+        raise TargetUnusable(
+            f"credentials rejected: {url} answered {refused[0].status} to "
+            + ", ".join(_path(r) for r in refused)
+            + " (check --token)"
+        )
+    spc = found.spc_reply
+    if spc is not None and spc.status == 200 and not isinstance(spc.maybe_json(), dict):
+        raise TargetUnusable(
+            f"not a SCIM endpoint: {_path(spc)} answered 200 with "
+            f"{spc.content_type or 'no Content-Type'}, not SCIM JSON (is the base URL right?)"
+        )
+    if not any(r.status == 200 and isinstance(r.maybe_json(), dict) for r in replies):
+        raise TargetUnusable(
+            f"not a SCIM endpoint: {url} has no /ServiceProviderConfig, /ResourceTypes or /Schemas "
+            f"(answered {', '.join(str(s) for s in statuses)}; the base URL usually ends in /scim/v2 or /v2)"
+        )
+
+
+def _path(reply: Reply) -> str:
+    return f"GET {reply.exchange.url}"
+
+
+def _after_colon(message: str) -> str:
+    return message.split(": ", 1)[1] if ": " in message else message
+
+
+def iter_outcomes(results: list[Result]) -> Iterator[tuple[str, int]]:
+    for outcome in Outcome:
+        yield outcome.value, sum(1 for r in results if r.outcome is outcome)

@@ -1,0 +1,230 @@
+"""The HTTP layer: every request the suite sends goes through :class:`ScimHttp`.
+
+It adds the credentials, records each exchange (secrets redacted) into the sink of the check that
+is running, and turns a broken exchange (refused, reset, timeout) into :class:`ExchangeError`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .model import Exchange
+from .verdicts import ExchangeError
+
+SCIM_JSON = "application/scim+json"
+REDACTED = "[REDACTED]"
+# Headers whose value is always a secret, whatever it holds.
+SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key"}
+)
+# Bodies kept in a report are cut here, so a huge answer cannot swell the artifacts.
+BODY_LIMIT = 64 * 1024
+
+
+class Redactor:
+    """Removes known secrets from every string that leaves the suite."""
+
+    def __init__(self, secrets: Iterable[str] = ()):
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def add(self, secret: str | None) -> None:
+        if secret and len(secret) >= 4 and secret not in self._secrets:
+            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+
+    def text(self, value: str | None) -> str | None:
+        if value is None:
+            return None
+        for secret in self._secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+
+    def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, value in headers:
+            if name.lower() in SECRET_HEADERS:
+                scheme = value.split(" ", 1)[0] if name.lower().endswith("authorization") else ""
+                value = f"{scheme} {REDACTED}".strip() if scheme and " " in value else REDACTED
+            else:
+                value = self.text(value) or ""
+            out[name] = f"{out[name]}, {value}" if name in out else value
+        return out
+
+
+@dataclass
+class Reply:
+    """A response the suite received, with the exchange that records it."""
+
+    status: int
+    headers: httpx.Headers
+    text: str
+    exchange: Exchange
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def json(self) -> Any:
+        """The body as JSON; a body that is not JSON breaks the exchange (outcome: error)."""
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            snippet = " ".join(self.text[:80].split())
+            raise ExchangeError(
+                f"{self.exchange.method} {self.exchange.url} answered {self.status} with a body that is "
+                f"not JSON ({self.content_type or 'no Content-Type'}): {snippet!r}"
+            ) from None
+
+    def json_object(self) -> dict[str, Any]:
+        body = self.json()
+        if not isinstance(body, dict):
+            raise ExchangeError(
+                f"{self.exchange.method} {self.exchange.url} answered {self.status} with JSON that is "
+                f"not an object"
+            )
+        return body
+
+    def maybe_json(self) -> Any:
+        """The body as JSON, or None when it is empty or not JSON."""
+        try:
+            return json.loads(self.text) if self.text.strip() else None
+        except ValueError:
+            return None
+
+
+class ScimHttp:
+    """A SCIM client bound to one target, recording each exchange."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        timeout: float = 10.0,
+        redactor: Redactor | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.redactor = redactor or Redactor()
+        self.redactor.add(token)
+        self.sink: list[Exchange] | None = None
+        self.request_count = 0
+        self._client = httpx.Client(
+            timeout=timeout, follow_redirects=False, transport=transport, headers={"User-Agent": _ua()}
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return f"{self.base_url}/{path.lstrip('/')}"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        content: str | bytes | None = None,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+        content_type: str = SCIM_JSON,
+    ) -> Reply:
+        """Send one request. ``auth=False`` sends no credentials; ``headers`` override the defaults."""
+        send_headers = {"Accept": SCIM_JSON}
+        if auth and self.token:
+            send_headers["Authorization"] = f"Bearer {self.token}"
+        body: bytes | None = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+        elif content is not None:
+            body = content.encode() if isinstance(content, str) else content
+        if body is not None:
+            send_headers["Content-Type"] = content_type
+        send_headers.update(headers or {})
+        send_headers = {k: v for k, v in send_headers.items() if v is not None}
+        request = self._client.build_request(
+            method, self.url(path), params=params, content=body, headers=send_headers
+        )
+        exchange = Exchange(
+            method=method,
+            url=self.redactor.text(str(request.url)) or "",
+            request_headers=self.redactor.headers(request.headers.multi_items()),
+            request_body=_cut(self.redactor.text(body.decode("utf-8", "replace")) if body else None),
+        )
+        if self.sink is not None:
+            self.sink.append(exchange)
+        self.request_count += 1
+        started = time.perf_counter()
+        try:
+            response = self._client.send(request)
+            raw = response.read()
+        except httpx.TimeoutException as exc:
+            exchange.elapsed_s = time.perf_counter() - started
+            exchange.error = f"timed out ({type(exc).__name__})"
+            raise ExchangeError(f"{method} {exchange.url}: no answer in time ({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            exchange.elapsed_s = time.perf_counter() - started
+            exchange.error = _describe(exc)
+            raise ExchangeError(f"{method} {exchange.url}: {exchange.error}") from None
+        exchange.elapsed_s = time.perf_counter() - started
+        text = raw.decode(response.encoding or "utf-8", "replace")
+        exchange.status = response.status_code
+        exchange.response_headers = self.redactor.headers(response.headers.multi_items())
+        exchange.response_body = _cut(self.redactor.text(text))
+        return Reply(status=response.status_code, headers=response.headers, text=text, exchange=exchange)
+
+    # Short forms used by the checks.
+    def get(self, path: str, **kw: Any) -> Reply:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Reply:
+        return self.request("POST", path, json_body=body, **kw)
+
+    def put(self, path: str, body: Any = None, **kw: Any) -> Reply:
+        return self.request("PUT", path, json_body=body, **kw)
+
+    def patch(self, path: str, body: Any = None, **kw: Any) -> Reply:
+        return self.request("PATCH", path, json_body=body, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Reply:
+        return self.request("DELETE", path, **kw)
+
+
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= BODY_LIMIT:
+        return text
+    return text[:BODY_LIMIT] + f"... [{len(text) - BODY_LIMIT} more characters cut]"
+
+
+def _describe(exc: httpx.HTTPError) -> str:
+    """One line that says what broke, without a traceback."""
+    text = str(exc) or type(exc).__name__
+    lowered = text.lower()
+    if isinstance(exc, httpx.ConnectError):
+        if "name or service not known" in lowered or "nodename nor servname" in lowered or "getaddrinfo" in lowered:
+            return f"the host name does not resolve ({text})"
+        if "refused" in lowered:
+            return "connection refused"
+        if "ssl" in lowered or "certificate" in lowered:
+            return f"TLS handshake failed ({text})"
+        return f"cannot connect ({text})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the connection broke mid-exchange ({text})"
+    if isinstance(exc, httpx.ReadError):
+        return f"the connection was reset ({text})"
+    return f"{type(exc).__name__}: {text}"
+
+
+def _ua() -> str:
+    from . import __version__
+
+    return f"scim-conformance/{__version__}"

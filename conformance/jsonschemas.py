@@ -1,0 +1,44 @@
+"""The JSON Schemas of schemas/ (RFC 7643 resources and messages, and our report), and validation."""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+
+def _schema_dir() -> Path:
+    """The installed package data, or the repository's schemas/ folder in a source checkout."""
+    try:
+        found = Path(str(resources.files("conformance.schemas")))
+        if (found / "report.schema.json").exists():
+            return found
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+@functools.cache
+def load(name: str) -> dict[str, Any]:
+    return json.loads((_schema_dir() / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def validator(name: str) -> Draft202012Validator:
+    return Draft202012Validator(load(name))
+
+
+def problems(name: str, instance: Any, limit: int = 5) -> list[str]:
+    """Where ``instance`` breaks schema ``name``: one short line each, with the requirement cited."""
+    out = []
+    for error in sorted(validator(name).iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        req = error.schema.get("x-requirement") if isinstance(error.schema, dict) else None
+        out.append(f"{where}: {error.message}" + (f" [{req}]" if req else ""))
+        if len(out) >= limit:
+            break
+    return out

@@ -1,0 +1,210 @@
+"""The pytest plugin (entry point ``pytest11``): ``pytest --scim-url URL --scim-token TOKEN``.
+
+Each check × resource type becomes one pytest test ``conformance/suite.py::test_scim[<result id>]``.
+The check runs in the set-up of the ``scim_result`` fixture, so that a broken exchange is a pytest
+*error*, a violated MUST a *failure*, a violated SHOULD a pass with a :class:`ScimWarning`, and a
+check that does not apply a *skip* with its reason. Without ``--scim-url``/``--scim-embedded`` the
+plugin does nothing, so it never disturbs other test suites.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import report
+from .embedded import EmbeddedTarget
+from .engine import Case, Run, Settings, TargetUnusable
+from .model import Outcome
+
+SUITE_FILE = Path(__file__).with_name("suite.py")
+STATE_KEY = pytest.StashKey["ScimSession"]()
+
+
+class ScimWarning(UserWarning):
+    """A SHOULD-level requirement is not met (outcome: warn)."""
+
+
+class ScimSession:
+    """The plugin's state for one pytest session: the run, and the embedded target if any."""
+
+    def __init__(self, run: Run, target: EmbeddedTarget | None, json_path: str | None):
+        self.run = run
+        self.target = target
+        self.json_path = json_path
+        self.report_path: Path | None = None
+        self._cases: list[Case] | None = None
+
+    @property
+    def cases(self) -> list[Case]:
+        if self._cases is None:
+            self._cases = self.run.cases()
+        return self._cases
+
+    def close(self) -> None:
+        try:
+            self.run.finish()
+            if self.json_path:
+                self.report_path = report.write(report.build(self.run), self.json_path)
+        finally:
+            self.run.http.close()
+            if self.target is not None:
+                self.target.stop()
+
+
+class PrestartedRun:
+    """Handed to ``pytest.main(plugins=[...])`` by the CLI, which has already discovered the target."""
+
+    def __init__(self, run: Run, target: EmbeddedTarget | None, json_path: str | None):
+        self.session = ScimSession(run, target, json_path)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("scim-conformance", "SCIM 2.0 conformance suite")
+    group.addoption("--scim-url", help="base URL of the SCIM service provider (e.g. https://host/scim/v2)")
+    group.addoption("--scim-token", help="Bearer token (or set SCIM_TOKEN)")
+    group.addoption(
+        "--scim-embedded", action="store_true", help="start the embedded scim2-server and test it"
+    )
+    group.addoption("--scim-json", metavar="PATH", help="write the JSON report here")
+    group.addoption("--scim-timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    group.addoption(
+        "--scim-select", action="append", default=[], metavar="PREFIX", help="run only checks whose id starts so"
+    )
+
+
+def _enabled(config: pytest.Config) -> bool:
+    return bool(config.getoption("scim_url") or config.getoption("scim_embedded"))
+
+
+def _start_session(config: pytest.Config) -> ScimSession:
+    target = None
+    url = config.getoption("scim_url")
+    token = config.getoption("scim_token") or os.environ.get("SCIM_TOKEN")
+    if not url:
+        target = EmbeddedTarget().start()
+        url, token = target.url, target.token
+    settings = Settings(
+        url=url,
+        token=token,
+        timeout=config.getoption("scim_timeout"),
+        embedded=target is not None,
+        select=tuple(config.getoption("scim_select")),
+    )
+    run = Run(settings)
+    try:
+        run.start()
+    except TargetUnusable:
+        run.http.close()
+        if target is not None:
+            target.stop()
+        raise
+    return ScimSession(run, target, config.getoption("scim_json"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "scim: a SCIM conformance check")
+    handed = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, PrestartedRun)), None)
+    if handed is None and not _enabled(config):
+        return
+    if handed is not None:
+        state = handed.session
+    else:
+        try:
+            state = _start_session(config)
+        except TargetUnusable as exc:
+            pytest.exit(str(exc), returncode=2)
+    config.stash[STATE_KEY] = state
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args = [str(SUITE_FILE)]
+    _install_sigterm()
+
+
+def _install_sigterm() -> None:
+    """SIGTERM cleans up like Ctrl-C: it raises KeyboardInterrupt in the main thread."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        pass
+
+
+def _state(config: pytest.Config) -> ScimSession | None:
+    return config.stash.get(STATE_KEY, None)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "scim_case" not in metafunc.fixturenames:
+        return
+    state = _state(metafunc.config)
+    if state is None:
+        metafunc.parametrize("scim_case", [pytest.param(None, marks=pytest.mark.skip(
+            reason="no SCIM target: give --scim-url URL or --scim-embedded"))], ids=["no-target"])
+        return
+    cases = state.cases
+    metafunc.parametrize("scim_case", cases, ids=[c.id for c in cases])
+
+
+@pytest.fixture
+def scim_result(request: pytest.FixtureRequest, scim_case: Case):
+    """Run the check; an exchange that broke is raised here, so pytest reports it as an error."""
+    state = _state(request.config)
+    assert state is not None
+    result = state.run.execute(scim_case)
+    node = request.node
+    node.user_properties.extend([
+        ("requirements", " ".join(result.requirements)),
+        ("level", result.level),
+        ("outcome", result.outcome.value),
+    ])
+    if result.outcome is Outcome.ERROR:
+        pytest.fail(f"[error] {result.message}", pytrace=False)
+    return result
+
+
+def verdict(result: Any) -> None:
+    """Turn a result into pytest's terms (called by the test in suite.py)."""
+    cited = f"{result.level} {', '.join(result.requirements)}"
+    if result.outcome is Outcome.SKIP:
+        pytest.skip(result.message)
+    if result.outcome is Outcome.FAIL:
+        pytest.fail(f"{result.message} ({cited})", pytrace=False)
+    if result.outcome is Outcome.WARN:
+        warnings.warn(ScimWarning(f"{result.id}: {result.message} ({cited})"), stacklevel=2)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    state = _state(session.config)
+    if state is not None:
+        state.close()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    state = _state(config)
+    if state is None:
+        return
+    results = state.run.results
+    counts = {o: sum(1 for r in results if r.outcome is o) for o in Outcome}
+    tr = terminalreporter
+    tr.section("SCIM conformance")
+    for r in results:
+        if r.outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR):
+            tr.write_line(f"{r.outcome.value.upper():5} {r.id} ({r.level} {', '.join(r.requirements)}): {r.message}")
+    tr.write_line(
+        f"target {state.run.settings.url}: "
+        + ", ".join(f"{counts[o]} {o.value}" for o in Outcome)
+        + f" ({len(results)} results, {state.run.http.request_count} requests)"
+    )
+    if state.run.leftovers:
+        tr.write_line("could not delete: " + "; ".join(state.run.leftovers))
+    if state.report_path:
+        tr.write_line(f"JSON report: {state.report_path}")
