@@ -137,7 +137,9 @@ def cmd_requirements(args: argparse.Namespace) -> int:
     musts = {r["id"] for r in all_rows if r["status"] == "covered" and r["level"] in ("MUST", "SHOULD")}
     print(
         f"\n{len(all_rows)} requirements: "
-        + ", ".join(f"{sum(1 for r in all_rows if r['status'] == s)} {s}" for s in ("covered", "uncovered", "untestable"))
+        + ", ".join(
+            f"{sum(1 for r in all_rows if r['status'] == s)} {s}" for s in ("covered", "uncovered", "untestable")
+        )
         + f"; {len(musts)} MUST/SHOULD-tier covered"
     )
     return EXIT_OK

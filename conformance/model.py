@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class Outcome(str, enum.Enum):
+class Outcome(enum.StrEnum):
     PASS = "pass"
     FAIL = "fail"  # a MUST-level requirement is violated
     WARN = "warn"  # a SHOULD-level requirement is violated (or a MAY-level expectation is not met)
