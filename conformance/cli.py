@@ -57,6 +57,22 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_checks()
     except BrokenPipeError:  # `scim-conformance requirements | head`
         return EXIT_OK
+    except KeyboardInterrupt:  # before any resource was created (cmd_run cleans up after that)
+        _err("interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM cleans up like Ctrl-C does."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (the CLI called from a test thread)
+        pass
 
 
 def _err(message: str) -> None:
@@ -74,6 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         _err("--timeout must be positive")
         return EXIT_UNUSABLE
+    _sigterm_as_interrupt()
     if args.url and not args.url.startswith(("http://", "https://")):
         _err(f"the URL must start with http:// or https://, not {args.url!r}")
         return EXIT_UNUSABLE
@@ -102,13 +119,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     pytest_args = [
         str(SUITE_FILE), "-c", os.devnull, "--rootdir", str(SUITE_FILE.parent),
         "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning",
-        "--tb=no", "-q", "--disable-warnings",
     ]
-    if args.quiet:
-        pytest_args += ["-qq", "--no-summary"]
+    pytest_args += ["-p", "no:terminal"] if args.quiet else ["--tb=no", "-q", "--disable-warnings"]
     code = pytest.main(pytest_args, plugins=[PrestartedRun(run, target, json_path)])
     if code == pytest.ExitCode.INTERRUPTED:
-        _err("interrupted; the resources this run created were deleted")
+        if run.leftovers:
+            _err("interrupted; could not delete: " + "; ".join(run.leftovers))
+        else:
+            _err("interrupted; the resources this run created were deleted")
         return EXIT_INTERRUPTED
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         _err(f"the suite could not run (pytest exit code {int(code)})")
