@@ -1,0 +1,76 @@
+"""`pytest --scim-url URL --scim-token TOKEN`: the checks as plain pytest tests, graded in pytest's terms."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.registry import REGISTRY, check
+from conformance.verdicts import ExchangeError, NotApplicable, Violation
+
+pytest_plugins = ["pytester"]
+
+
+@pytest.fixture
+def synthetic_checks():
+    """Four checks, one per non-pass outcome, registered for the duration of a test."""
+
+    def raiser(exc):
+        def func(ctx):
+            raise exc
+
+        return func
+
+    made = {
+        "zz.fails": ("MUST", Violation("the MUST is broken")),
+        "zz.warns": ("SHOULD", Violation("the SHOULD is not met")),
+        "zz.skips": ("MUST", NotApplicable("feature not advertised")),
+        "zz.errors": ("MUST", ExchangeError("connection reset")),
+    }
+    for cid, (level, exc) in made.items():
+        check(cid, cid, requirements=["7644-3.3-07"], level=level)(raiser(exc))
+    yield
+    for cid in made:
+        REGISTRY.pop(cid, None)
+
+
+def test_plain_pytest_runs_the_checks_against_a_url(pytester, embedded_target):
+    report = pytester.path / "r.json"
+    result = pytester.runpytest_inprocess(
+        "--scim-url", embedded_target.url, "--scim-token", embedded_target.token,
+        "--scim-select", "discovery.", "--scim-json", str(report), "-p", "no:cacheprovider",
+    )
+    data = json.loads(report.read_text())
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) == sum(1 for r in data["results"] if r["outcome"] in ("pass", "warn"))
+    assert data["results"] and all(r["id"].startswith("discovery.") for r in data["results"])
+    result.stdout.fnmatch_lines(["*SCIM conformance*", "*JSON report:*"])
+
+
+def test_outcomes_map_to_pytest_terms(pytester, embedded_target, synthetic_checks):
+    result = pytester.runpytest_inprocess(
+        "--scim-url", embedded_target.url, "--scim-token", embedded_target.token,
+        "--scim-select", "zz.", "-p", "no:cacheprovider", "-rA",
+    )
+    result.assert_outcomes(passed=1, failed=1, skipped=1, errors=1, warnings=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines([
+        "*FAIL*zz.fails*MUST 7644-3.3-07*the MUST is broken*",
+        "*WARN*zz.warns*SHOULD 7644-3.3-07*",
+        "*ERROR*zz.errors*connection reset*",
+    ])
+
+
+def test_plugin_is_silent_without_a_target(pytester):
+    pytester.makepyfile("def test_nothing():\n    assert True\n")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "SCIM conformance" not in result.stdout.str()
+
+
+def test_unusable_target_exits_2(pytester):
+    # In a subprocess: pytester's in-process runs re-import modules, which confuses httpx's error mapping.
+    result = pytester.runpytest_subprocess("--scim-url", "http://127.0.0.1:9/v2", "-p", "no:cacheprovider")
+    assert result.ret == 2
+    assert "connection refused" in result.stdout.str() + result.stderr.str()
