@@ -62,19 +62,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _sigterm_as_interrupt() -> None:
-    """SIGTERM cleans up like Ctrl-C does."""
-    import signal
-
-    def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread (the CLI called from a test thread)
-        pass
-
-
 def _err(message: str) -> None:
     print(f"scim-conformance: error: {message}", file=sys.stderr)
 
@@ -83,14 +70,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     from .embedded import EmbeddedTarget
-    from .engine import Run, Settings, TargetUnusable
+    from .engine import Run, Settings, TargetUnusable, sigterm_as_interrupt
     from .model import Outcome
     from .plugin import SUITE_FILE, PrestartedRun
 
     if args.timeout <= 0:
         _err("--timeout must be positive")
         return EXIT_UNUSABLE
-    _sigterm_as_interrupt()
+    sigterm_as_interrupt()
     if args.url and not args.url.startswith(("http://", "https://")):
         _err(f"the URL must start with http:// or https://, not {args.url!r}")
         return EXIT_UNUSABLE

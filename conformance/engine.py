@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -290,6 +291,18 @@ class Run:
                 self.leftovers.append(f"{created.path} (DELETE answered {reply.status})")
         except ExchangeError as exc:
             self.leftovers.append(f"{created.path} ({exc.message})")
+
+
+def sigterm_as_interrupt() -> None:
+    """SIGTERM cleans up like Ctrl-C: it raises KeyboardInterrupt in the main thread."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (the suite driven from a test thread)
+        pass
 
 
 def fallback_resource_types() -> list[ResourceType]:

@@ -10,7 +10,6 @@ plugin does nothing, so it never disturbs other test suites.
 from __future__ import annotations
 
 import os
-import signal
 import warnings
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import pytest
 
 from . import report
 from .embedded import EmbeddedTarget
-from .engine import Case, Run, Settings, TargetUnusable
+from .engine import Case, Run, Settings, TargetUnusable, sigterm_as_interrupt
 from .model import Outcome
 
 SUITE_FILE = Path(__file__).with_name("suite.py")
@@ -123,19 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[STATE_KEY] = state
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(SUITE_FILE)]
-    _install_sigterm()
-
-
-def _install_sigterm() -> None:
-    """SIGTERM cleans up like Ctrl-C: it raises KeyboardInterrupt in the main thread."""
-
-    def handler(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread
-        pass
+    sigterm_as_interrupt()
 
 
 def _state(config: pytest.Config) -> ScimSession | None:
