@@ -1,4 +1,8 @@
-"""`pytest --scim-url URL --scim-token TOKEN`: the checks as plain pytest tests, graded in pytest's terms."""
+"""`pytest --scim-url URL --scim-token TOKEN`: the checks as plain pytest tests, graded in pytest's terms.
+
+Each run is a subprocess: pytester's in-process runs drop the modules they imported afterwards, and a
+re-imported httpcore no longer matches the exception classes httpx maps, which breaks later tests.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +10,33 @@ import json
 
 import pytest
 
-from conformance.registry import REGISTRY, check
-from conformance.verdicts import ExchangeError, NotApplicable, Violation
-
 pytest_plugins = ["pytester"]
 
 
-@pytest.fixture
-def synthetic_checks():
-    """Four checks, one per non-pass outcome, registered for the duration of a test."""
+SYNTHETIC_CONFTEST = """
+from conformance.registry import check
+from conformance.verdicts import ExchangeError, NotApplicable, Violation
 
-    def raiser(exc):
-        def func(ctx):
-            raise exc
 
-        return func
+def _raiser(exc):
+    def func(ctx):
+        raise exc
+    return func
 
-    made = {
-        "zz.fails": ("MUST", Violation("the MUST is broken")),
-        "zz.warns": ("SHOULD", Violation("the SHOULD is not met")),
-        "zz.skips": ("MUST", NotApplicable("feature not advertised")),
-        "zz.errors": ("MUST", ExchangeError("connection reset")),
-    }
-    for cid, (level, exc) in made.items():
-        check(cid, cid, requirements=["7644-3.3-07"], level=level)(raiser(exc))
-    yield
-    for cid in made:
-        REGISTRY.pop(cid, None)
+
+for cid, level, exc in [
+    ("zz.fails", "MUST", Violation("the MUST is broken")),
+    ("zz.warns", "SHOULD", Violation("the SHOULD is not met")),
+    ("zz.skips", "MUST", NotApplicable("feature not advertised")),
+    ("zz.errors", "MUST", ExchangeError("connection reset")),
+]:
+    check(cid, cid, requirements=["7644-3.3-07"], level=level)(_raiser(exc))
+"""
 
 
 def test_plain_pytest_runs_the_checks_against_a_url(pytester, embedded_target):
     report = pytester.path / "r.json"
-    result = pytester.runpytest_inprocess(
+    result = pytester.runpytest_subprocess(
         "--scim-url", embedded_target.url, "--scim-token", embedded_target.token,
         "--scim-select", "discovery.", "--scim-json", str(report), "-p", "no:cacheprovider",
     )
@@ -48,8 +47,9 @@ def test_plain_pytest_runs_the_checks_against_a_url(pytester, embedded_target):
     result.stdout.fnmatch_lines(["*SCIM conformance*", "*JSON report:*"])
 
 
-def test_outcomes_map_to_pytest_terms(pytester, embedded_target, synthetic_checks):
-    result = pytester.runpytest_inprocess(
+def test_outcomes_map_to_pytest_terms(pytester, embedded_target):
+    pytester.makeconftest(SYNTHETIC_CONFTEST)
+    result = pytester.runpytest_subprocess(
         "--scim-url", embedded_target.url, "--scim-token", embedded_target.token,
         "--scim-select", "zz.", "-p", "no:cacheprovider", "-rA",
     )
@@ -64,13 +64,12 @@ def test_outcomes_map_to_pytest_terms(pytester, embedded_target, synthetic_check
 
 def test_plugin_is_silent_without_a_target(pytester):
     pytester.makepyfile("def test_nothing():\n    assert True\n")
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert "SCIM conformance" not in result.stdout.str()
 
 
 def test_unusable_target_exits_2(pytester):
-    # In a subprocess: pytester's in-process runs re-import modules, which confuses httpx's error mapping.
     result = pytester.runpytest_subprocess("--scim-url", "http://127.0.0.1:9/v2", "-p", "no:cacheprovider")
     assert result.ret == 2
     assert "connection refused" in result.stdout.str() + result.stderr.str()
