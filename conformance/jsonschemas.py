@@ -37,8 +37,19 @@ def problems(name: str, instance: Any, limit: int = 5) -> list[str]:
     out = []
     for error in sorted(validator(name).iter_errors(instance), key=lambda e: list(e.absolute_path)):
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        req = error.schema.get("x-requirement") if isinstance(error.schema, dict) else None
+        req = _cited(error)
         out.append(f"{where}: {error.message}" + (f" [{req}]" if req else ""))
         if len(out) >= limit:
             break
     return out
+
+
+def _cited(error: Any) -> str | None:
+    """The requirement id annotating the failed sub-schema (for a missing property: that property's)."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = next((p for p in error.validator_value if p not in error.instance), None)
+        prop = schema.get("properties", {}).get(missing, {}) if missing else {}
+        if isinstance(prop, dict) and prop.get("x-requirement"):
+            return prop["x-requirement"]
+    return schema.get("x-requirement")
