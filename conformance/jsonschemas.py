@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,9 @@ def problems(name: str, instance: Any, limit: int = 5) -> list[str]:
 def _cited(error: Any) -> str | None:
     """The requirement id annotating the failed sub-schema (for a missing property: that property's)."""
     schema = error.schema if isinstance(error.schema, dict) else {}
-    if error.validator == "required" and isinstance(error.instance, dict):
-        missing = next((p for p in error.validator_value if p not in error.instance), None)
-        prop = schema.get("properties", {}).get(missing, {}) if missing else {}
+    if error.validator == "required":
+        found = re.match(r"^'(.+)' is a required property$", error.message)
+        prop = schema.get("properties", {}).get(found.group(1), {}) if found else {}
         if isinstance(prop, dict) and prop.get("x-requirement"):
             return prop["x-requirement"]
     return schema.get("x-requirement")
