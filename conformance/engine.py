@@ -6,9 +6,11 @@ project's own tests drive it directly.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -91,9 +93,10 @@ class Context:
 
     def create(self, rt: ResourceType, body: dict[str, Any] | None = None, **kw: Any) -> Created:
         """POST a new resource; it is deleted when the check ends, whatever the verdict."""
-        created = self.run.post_resource(rt, body if body is not None else self.payload(rt), **kw)
-        if created.id:
-            self._created.append(created)
+        with deferred_interrupts():  # Ctrl-C waits until the new id is known, so it can be deleted
+            created = self.run.post_resource(rt, body if body is not None else self.payload(rt), **kw)
+            if created.id:
+                self._created.append(created)
         return created
 
     def created_ok(self, rt: ResourceType, body: dict[str, Any] | None = None) -> Created:
@@ -125,8 +128,9 @@ class Context:
         return [rt for rt in self.discovery.resource_types if schema is None or rt.schema == schema]
 
     def cleanup(self) -> None:
-        while self._created:
-            self.run.delete_quietly(self._created.pop())
+        with deferred_interrupts():  # an interrupt now would strand what is left to delete
+            while self._created:
+                self.run.delete_quietly(self._created.pop())
 
 
 class Run:
@@ -158,9 +162,10 @@ class Run:
 
     def finish(self) -> None:
         """Delete the shared samples (also after Ctrl-C)."""
-        for created in reversed(list(self._samples.values())):
-            self.delete_quietly(created)
-        self._samples.clear()
+        with deferred_interrupts():
+            for created in reversed(list(self._samples.values())):
+                self.delete_quietly(created)
+            self._samples.clear()
 
     @property
     def duration_s(self) -> float:
@@ -271,7 +276,8 @@ class Run:
             self.http.sink = None  # the exchange is attached to every check that uses the sample
             try:
                 tag = self.next_tag(rt.name)
-                self._samples[rt.name] = self.post_resource(rt, payloads.build(self.discovery, rt, tag))
+                with deferred_interrupts():
+                    self._samples[rt.name] = self.post_resource(rt, payloads.build(self.discovery, rt, tag))
             finally:
                 self.http.sink = sink
         created = self._samples[rt.name]
@@ -291,6 +297,29 @@ class Run:
                 self.leftovers.append(f"{created.path} (DELETE answered {reply.status})")
         except ExchangeError as exc:
             self.leftovers.append(f"{created.path} ({exc.message})")
+
+
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while a resource is being created, and raise them once it is tracked.
+
+    Otherwise an interrupt that lands while the server answers a POST leaves a resource the suite
+    never learns the id of, and so cannot delete. The wait is bounded by the request timeout.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if received:
+            raise KeyboardInterrupt
 
 
 def sigterm_as_interrupt() -> None:
