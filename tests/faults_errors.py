@@ -46,7 +46,8 @@ def _edit_views(req: Request, resp: Response, endpoint: str, edit) -> Response:
 def err_404_without_error_urn(req: Request, forward: Forward) -> Response:
     """A missing resource is answered with an error body that names another schema."""
     resp = forward(req)
-    if req.method == "GET" and req.is_item and resp.status == 404 and isinstance(resp.data, dict):
+    if on(req, "GET", item=True) and req.endpoint in RESOURCE_ENDPOINTS and resp.status == 404 \
+            and isinstance(resp.data, dict):
         resp.data = {**resp.data, "schemas": ["urn:example:error"]}
     return resp
 
@@ -55,12 +56,14 @@ def err_404_without_error_urn(req: Request, forward: Forward) -> Response:
 def err_status_as_number(req: Request, forward: Forward) -> Response:
     """The error body's status is the JSON number 404, not the string "404"."""
     resp = forward(req)
-    if req.method == "GET" and req.is_item and resp.status == 404 and isinstance(resp.data, dict):
+    if on(req, "GET", item=True) and req.endpoint in RESOURCE_ENDPOINTS and resp.status == 404 \
+            and isinstance(resp.data, dict):
         resp.data = {**resp.data, "status": 404}
     return resp
 
 
-@fault("err-not-found-as-400", proves=["errors.status-line"])
+@fault("err-not-found-as-400", proves=["errors.status-line"],
+       collateral={"delete.then-get-404": "a deleted resource is as unknown as a random id, so it answers 400 too"})
 def err_not_found_as_400(req: Request, forward: Forward) -> Response:
     """A GET of a resource that does not exist answers 400 (with a matching body) instead of 404."""
     resp = forward(req)
@@ -194,7 +197,10 @@ def attr_reference_not_uri(req: Request, forward: Forward) -> Response:
 
 
 @fault("attr-simple-with-sub-attributes", proves=["attributes.simple-no-sub-attributes"],
-       collateral={"resources.core-json-schema": "user.schema.json types displayName as a string"})
+       collateral={"resources.core-json-schema": "user.schema.json types displayName as a string",
+                   "create.echoes-values": "the displayName sent no longer comes back as sent",
+                   "replace.value-stored": "the replaced displayName no longer reads back as sent",
+                   "media.utf8-round-trip": "the UTF-8 value travels in displayName, which comes back wrapped"})
 def attr_simple_with_sub_attributes(req: Request, forward: Forward) -> Response:
     """A User's displayName (a string) comes back wrapped in an object."""
     def edit(d):
@@ -263,7 +269,8 @@ def attr_schemas_duplicate(req: Request, forward: Forward) -> Response:
     return _edit_views(req, forward(req), "Groups", lambda d: d.update(schemas=[GROUP, GROUP]))
 
 
-@fault("attr-extension-flattened", proves=["resources.extension-container"])
+@fault("attr-extension-flattened", proves=["resources.extension-container"],
+       collateral={"create.echoes-values": "the enterprise values are no longer under the URN they were sent in"})
 def attr_extension_flattened(req: Request, forward: Forward) -> Response:
     """A User's enterprise attributes come back at the top level instead of inside the URN container."""
     def edit(d):
@@ -273,13 +280,15 @@ def attr_extension_flattened(req: Request, forward: Forward) -> Response:
     return _edit_views(req, forward(req), "Users", edit)
 
 
-@fault("attr-active-as-string", proves=["resources.core-json-schema"])
+@fault("attr-active-as-string", proves=["resources.core-json-schema"],
+       collateral={"replace.user-deactivate-reactivate": "active always reads \"true\", so deactivation never shows"})
 def attr_active_as_string(req: Request, forward: Forward) -> Response:
     """A User's active comes back as the string "true"."""
     return _edit_views(req, forward(req), "Users", lambda d: d.update(active="true") if "active" in d else None)
 
 
-@fault("attr-employee-number-as-number", proves=["resources.enterprise-json-schema"])
+@fault("attr-employee-number-as-number", proves=["resources.enterprise-json-schema"],
+       collateral={"create.echoes-values": "the employeeNumber sent comes back as another value"})
 def attr_employee_number_as_number(req: Request, forward: Forward) -> Response:
     """The enterprise employeeNumber (a string) comes back as a JSON number."""
     def edit(d):
