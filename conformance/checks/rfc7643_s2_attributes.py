@@ -9,13 +9,12 @@ them out.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from ..discovery import Attribute, Discovery, ResourceType
 from ..registry import check
+from ..support import SHOWN, is_datetime, is_integer, is_uri, show
 from ..verdicts import NotApplicable, Violation
 
 # Common attributes (RFC 7643 §3.1), used when the target's schema does not declare them.
@@ -36,9 +35,6 @@ COMMON = {
     ),
 }
 COMMON_LOWER = {k.lower(): v for k, v in COMMON.items()}
-SHOWN = 3  # problems quoted in a violation message
-
-
 # -- the representations graded --------------------------------------------------------------------
 
 
@@ -116,11 +112,6 @@ def leaves(discovery: Discovery, rt: ResourceType, body: dict[str, Any]) -> Iter
                 yield el_path, attr, element
 
 
-def show(value: Any) -> str:
-    text = json.dumps(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 def grade(ctx, rt: ResourceType, find, what: str, none_found: str) -> None:
     """Run ``find(body) -> (graded count, [problems])`` on each representation of the sample."""
     problems: list[str] = []
@@ -147,27 +138,6 @@ def typed(ctx, rt: ResourceType, kind: str, test, expected: str) -> None:
 
 
 # -- data types ----------------------------------------------------------------------------------------
-
-_DATETIME = re.compile(
-    r"-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-    r"T(([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?|24:00:00(\.0+)?)"
-    r"(Z|[+-](0\d|1[0-3]):[0-5]\d|[+-]14:00)?"
-)
-_URI_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-
-
-def is_integer(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def is_datetime(value: Any) -> bool:
-    return isinstance(value, str) and _DATETIME.fullmatch(value) is not None
-
-
-def is_uri(value: Any) -> bool:
-    return isinstance(value, str) and bool(_URI_CHARS.fullmatch(value)) and not _BAD_PERCENT.search(value)
-
 
 @check(
     "attributes.type-integer",

@@ -7,8 +7,9 @@ GET shows it). The check that sends client-chosen meta values creates its own re
 from __future__ import annotations
 
 from ..registry import check
+from ..support import field, parse_datetime, show
 from ..verdicts import NotApplicable, Violation, expect
-from .rfc7644_s3_3_create import field, parse_datetime, representation, show
+from .rfc7644_s3_3_create import representation
 
 META_PARTS = ("resourceType", "created", "lastModified", "location")
 

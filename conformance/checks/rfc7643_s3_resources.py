@@ -12,8 +12,9 @@ from typing import Any
 from .. import jsonschemas
 from ..discovery import ENTERPRISE_URN, GROUP_URN, USER_URN, ResourceType
 from ..registry import check
+from ..support import SHOWN, show
 from ..verdicts import NotApplicable, Violation
-from .rfc7643_s2_attributes import COMMON_LOWER, SHOWN, representations, show
+from .rfc7643_s2_attributes import COMMON_LOWER, representations
 
 
 def _schemas_of(label: str, body: dict[str, Any]) -> list[Any]:

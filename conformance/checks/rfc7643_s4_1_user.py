@@ -12,8 +12,8 @@ from typing import Any
 
 from ..discovery import USER_URN, ResourceType
 from ..registry import check
+from ..support import field
 from ..verdicts import NotApplicable, Violation
-from .rfc7644_s3_3_create import field
 
 
 def _password_payload(ctx, rt: ResourceType) -> tuple[dict[str, Any], str]:

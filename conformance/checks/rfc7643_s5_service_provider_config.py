@@ -4,9 +4,6 @@ authentication schemes, and the document as a whole against its JSON Schema.
 The document is the one discovery read at the start of the run (``ctx.discovery.spc_reply``); only
 the unauthenticated read asks the target again. Attribute names are matched case-insensitively,
 as SCIM attribute names are.
-
-The small helpers at the top are shared by the other discovery modules (§6, §7, RFC 7644 §3.1 and
-§4); this module is imported before them, so importing from it keeps the checks in section order.
 """
 
 from __future__ import annotations
@@ -14,65 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from .. import jsonschemas
-from ..discovery import list_resources
-from ..http import Reply
 from ..registry import check
+from ..support import describe, discovery_object, get_ci, is_integer
 from ..verdicts import NotApplicable, Violation, expect
-
-# -- helpers shared by the discovery modules ---------------------------------------------------------
-
-
-def discovery_object(ctx, reply: Reply | None, what: str) -> dict[str, Any]:
-    """The JSON object of a discovery reply, attached as evidence; a reply that is missing or not a
-    200 JSON object skips (the discovery.*.answers / list-response checks grade that)."""
-    if reply is None:
-        raise NotApplicable(f"precondition: GET {what} could not be made; see the discovery checks")
-    ctx.attach(reply.exchange)
-    body = reply.maybe_json()
-    if reply.status != 200 or not isinstance(body, (dict, list)):
-        raise NotApplicable(
-            f"precondition: GET {what} answered {reply.status} without a JSON body; see the discovery checks"
-        )
-    return body if isinstance(body, dict) else {"Resources": body}
-
-
-def discovery_entries(ctx, reply: Reply | None, what: str) -> list[dict[str, Any]]:
-    """The entries (``Resources``) of a discovery list reply, attached as evidence."""
-    return list_resources(discovery_object(ctx, reply, what))
-
-
-def get_ci(obj: dict[str, Any], name: str) -> tuple[bool, Any]:
-    """(present, value) of attribute ``name`` in ``obj``, matching the name case-insensitively."""
-    if name in obj:
-        return True, obj[name]
-    lowered = name.lower()
-    for key, value in obj.items():
-        if isinstance(key, str) and key.lower() == lowered:
-            return True, value
-    return False, None
-
-
-def is_integer(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def describe(value: Any) -> str:
-    return f"{value!r} (a JSON {json_type(value)})"
-
 
 # -- the feature blocks -------------------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from ..discovery import LIST_URN, ResourceType
 from ..registry import check
+from ..support import describe, discovery_entries, discovery_object, get_ci
 from ..verdicts import NotApplicable, Violation, expect
-from .rfc7643_s5_service_provider_config import describe, discovery_entries, discovery_object, get_ci
 
 
 def _label(entry: dict[str, Any], i: int) -> str:

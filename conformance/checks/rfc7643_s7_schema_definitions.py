@@ -13,8 +13,8 @@ from typing import Any
 
 from ..discovery import LIST_URN
 from ..registry import check
+from ..support import describe, discovery_entries, get_ci
 from ..verdicts import NotApplicable, Violation, expect
-from .rfc7643_s5_service_provider_config import describe, discovery_entries, get_ci
 
 URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 MUTABILITY = ("readOnly", "readWrite", "immutable", "writeOnly")

@@ -4,8 +4,8 @@ them (only resource schemas are discoverable)."""
 from __future__ import annotations
 
 from ..registry import check
+from ..support import discovery_entries, get_ci
 from ..verdicts import NotApplicable, expect
-from .rfc7643_s5_service_provider_config import discovery_entries, get_ci
 
 MESSAGE_PREFIX = "urn:ietf:params:scim:api:"
 

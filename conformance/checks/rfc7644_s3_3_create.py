@@ -2,79 +2,22 @@
 
 The read-only checks grade the POST reply of the run's shared sample of each resource type (no extra
 request); the check that sends something unusual (a client-chosen id) creates its own resource.
-The small helpers at the top are shared by the other lifecycle modules (§3.4.1, §3.5.1, §3.6, §3.8,
-RFC 7643 §3.1 and §4.1).
+The resource helpers at the top are shared by the other lifecycle modules (§3.4.1, §3.5.1, §3.6, §3.8,
+RFC 7643 §3.1 and §4.1); the generic ones live in conformance/support.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import re
-import uuid
 from typing import Any
-from urllib.parse import urljoin
 
-from ..discovery import ERROR_URN, Attribute, Discovery, ResourceType
+from ..discovery import Attribute, Discovery, ResourceType
 from ..engine import Created
-from ..http import Reply
 from ..payloads import naming_attribute
 from ..registry import check
+from ..support import SHOWN, field, is_error, parse_datetime, resolve, show
 from ..verdicts import NotApplicable, Violation, expect
 
-SHOWN = 3  # problems quoted in one message
-
 # -- helpers shared by the lifecycle modules -------------------------------------------------------
-
-
-def field(obj: Any, name: str) -> Any:
-    """``obj[name]`` with the attribute name matched case-insensitively (RFC 7643 §2.1)."""
-    if not isinstance(obj, dict):
-        return None
-    if name in obj:
-        return obj[name]
-    lowered = name.lower()
-    return next((v for k, v in obj.items() if k.lower() == lowered), None)
-
-
-def show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 70 else text[:67] + "..."
-
-
-_DATETIME = re.compile(
-    r"(-?\d{4,}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})?"
-)
-
-
-def parse_datetime(value: Any) -> dt.datetime | None:
-    """An xsd:dateTime string as an aware datetime (no zone: UTC); None when it is not one."""
-    if not isinstance(value, str):
-        return None
-    found = _DATETIME.fullmatch(value.strip())
-    if not found:
-        return None
-    date, time, fraction, zone = found.groups()
-    fraction = (fraction or "")[:7]  # Python keeps microseconds
-    zone = "+00:00" if zone in (None, "Z") else zone
-    try:
-        return dt.datetime.fromisoformat(f"{date}T{time}{fraction}{zone}")
-    except ValueError:
-        return None
-
-
-def resolve(reply: Reply, ref: str) -> str:
-    """A URI from a header or body, made absolute against the URL that was asked."""
-    return urljoin(reply.exchange.url, ref.strip())
-
-
-def unknown_id() -> str:
-    """An id no resource has: a fresh random UUID."""
-    return str(uuid.uuid4())
-
-
-def is_error(body: Any) -> bool:
-    return isinstance(body, dict) and ERROR_URN in (field(body, "schemas") or [])
 
 
 def representation(ctx, created: Created) -> tuple[str, dict[str, Any]]:

@@ -7,8 +7,8 @@ matching Content-Location). A GET of an id that does not exist is graded by erro
 from __future__ import annotations
 
 from ..registry import check
+from ..support import field, resolve, show
 from ..verdicts import expect
-from .rfc7644_s3_3_create import field, resolve, show
 
 
 @check(

@@ -11,18 +11,9 @@ from typing import Any
 from ..discovery import USER_URN
 from ..engine import Created
 from ..registry import check
+from ..support import field, is_error, parse_datetime, show, unknown_id
 from ..verdicts import NotApplicable, Violation, expect
-from .rfc7644_s3_3_create import (
-    field,
-    is_error,
-    parse_datetime,
-    plain_string_attribute,
-    read_back,
-    representation,
-    same_value,
-    show,
-    unknown_id,
-)
+from .rfc7644_s3_3_create import plain_string_attribute, read_back, representation, same_value
 
 
 def _put_answer(ctx, created: Created, reply) -> tuple[str, dict[str, Any]]:

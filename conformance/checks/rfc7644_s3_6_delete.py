@@ -11,8 +11,9 @@ import json
 from ..discovery import PATCH_URN
 from ..engine import Created
 from ..registry import check
+from ..support import field, show
 from ..verdicts import NotApplicable, Violation, expect
-from .rfc7644_s3_3_create import field, naming, show
+from .rfc7644_s3_3_create import naming
 
 
 def _deleted(ctx, rt) -> Created:

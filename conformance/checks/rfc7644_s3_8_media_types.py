@@ -14,8 +14,9 @@ from ..discovery import ResourceType
 from ..engine import Created
 from ..http import SCIM_JSON, Reply
 from ..registry import check
+from ..support import field, is_error, show
 from ..verdicts import NotApplicable, expect
-from .rfc7644_s3_3_create import field, is_error, plain_string_attribute, same_value, show
+from .rfc7644_s3_3_create import plain_string_attribute, same_value
 
 UNICODE_TEXT = " Zoë Ångström Ωμέγα 日本語"  # 2- and 3-byte UTF-8 sequences
 
