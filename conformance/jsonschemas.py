@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +12,12 @@ from jsonschema import Draft202012Validator
 
 
 def _schema_dir() -> Path:
-    """The installed package data, or the repository's schemas/ folder in a source checkout."""
-    try:
-        found = Path(str(resources.files("conformance.schemas")))
-        if (found / "report.schema.json").exists():
-            return found
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return Path(__file__).resolve().parent.parent / "schemas"
+    """schemas/ as installed inside the package, or the repository's schemas/ folder in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "schemas", here.parent / "schemas"):
+        if (candidate / "report.schema.json").is_file():
+            return candidate
+    raise FileNotFoundError(f"the JSON Schemas are missing (looked in {here / 'schemas'} and {here.parent})")
 
 
 @functools.cache
