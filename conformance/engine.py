@@ -35,7 +35,7 @@ class Settings:
     url: str
     token: str | None = None
     timeout: float = 10.0
-    profile: str = "rfc7644"
+    profile: str = "rfc"
     embedded: bool = False
     select: tuple[str, ...] = ()  # check id prefixes; empty: all
     levels: dict[str, str] = field(default_factory=dict)  # check id -> level, from a profile
