@@ -75,11 +75,17 @@ def test_run_touches_only_its_own_data(recorded):
 
         creates = [(p, json.loads(b)) for m, p, b in rec.requests if m == "POST" and p.rstrip("/").count("/") == 2]
         assert creates, "the suite created nothing: the test proves nothing"
-        for path, body in creates:
-            names = [body.get(k) for k in ("userName", "displayName", "name") if body.get(k)]
-            assert any(run.run_id in str(n) for n in names), f"POST {path} without the run id: {body}"
+        bulk_ops = [op for path, body in creates if path.rstrip("/").endswith("/Bulk")
+                    for op in body.get("Operations", [])]
+        datas = [(p, b) for p, b in creates if not p.rstrip("/").endswith("/Bulk")]
+        datas += [(f"Bulk {op.get('path')}", op.get("data") or {}) for op in bulk_ops if op.get("method") == "POST"]
+        assert bulk_ops, "the suite sent no bulk request: the bulk part of this test proves nothing"
+        for path, data in datas:
+            names = [data.get(k) for k in ("userName", "displayName", "name") if data.get(k)]
+            assert any(run.run_id in str(n) for n in names), f"POST {path} without the run id: {data}"
         pre_ids = {before_user["id"], before_group["id"]}
         writes = [(m, p) for m, p, _ in rec.requests if m in ("PUT", "PATCH", "DELETE")]
+        writes += [(op.get("method"), op.get("path", "")) for op in bulk_ops if op.get("method") != "POST"]
         assert not [w for w in writes if any(i in w[1] for i in pre_ids)], "a pre-existing resource was written"
 
         users, groups = _all(client, "Users"), _all(client, "Groups")
