@@ -101,6 +101,15 @@ def show(value: Any, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+def said(reply: Reply) -> str:
+    """The status of a reply and what its error body says (scimType, detail), for one-line messages."""
+    body = reply.maybe_json()
+    if not isinstance(body, dict):
+        return f"{reply.status} ({reply.content_type or 'no Content-Type'}, no JSON object body)"
+    parts = [f"{k}={body[k]!r}" for k in ("status", "scimType", "detail") if k in body]
+    return f"{reply.status}" + (f" ({', '.join(parts)[:160]})" if parts else "")
+
+
 def json_type(value: Any) -> str:
     if value is None:
         return "null"

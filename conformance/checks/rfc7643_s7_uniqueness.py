@@ -14,19 +14,13 @@ from ..discovery import PATCH_URN, USER_URN, Attribute, ResourceType
 from ..engine import Created
 from ..http import Reply
 from ..registry import check
-from ..support import field, show
+from ..support import field, said, show
 from ..verdicts import NotApplicable, Violation, expect
 from .rfc7644_s3_3_create import plain_string_attribute
 
 UNIQUE = ("server", "global")
 
 
-def _said(reply: Reply) -> str:
-    body = reply.maybe_json()
-    if not isinstance(body, dict):
-        return f"{reply.status} (no JSON object body)"
-    parts = [f"{k}={body[k]!r}" for k in ("status", "scimType") if k in body]
-    return f"{reply.status}" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def _two_users(ctx, rt: ResourceType) -> tuple[Created, Created]:
@@ -88,7 +82,7 @@ def _uniqueness_refusal(reply: Reply, how: str) -> None:
     body = reply.maybe_json()
     scim_type = body.get("scimType") if isinstance(body, dict) else None
     expect(reply.status in (409, 400) and scim_type == "uniqueness",
-           f"{how} was refused with {_said(reply)}; expected 409 Conflict (or 400) with scimType \"uniqueness\"")
+           f"{how} was refused with {said(reply)}; expected 409 Conflict (or 400) with scimType \"uniqueness\"")
 
 
 # -- PUT ---------------------------------------------------------------------------------------------------

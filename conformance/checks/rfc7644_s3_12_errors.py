@@ -16,6 +16,7 @@ from ..discovery import ERROR_URN, USER_URN, Attribute, ResourceType
 from ..http import Reply
 from ..payloads import NAMING_ATTRIBUTES, naming_attribute
 from ..registry import check
+from ..support import said
 from ..verdicts import NotApplicable, Violation, expect
 
 WRITABLE = ("readWrite", "immutable", "writeOnly")
@@ -27,13 +28,6 @@ def _body(reply: Reply) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _said(reply: Reply) -> str:
-    """The status and what the body says, for messages."""
-    body = _body(reply)
-    if body is None:
-        return f"{reply.status} ({reply.content_type or 'no Content-Type'}, no JSON object body)"
-    parts = [f"{k}={body[k]!r}" for k in ("status", "scimType") if k in body]
-    return f"{reply.status}" + (f" ({', '.join(parts)})" if parts else "")
 
 
 def _scim_type(reply: Reply) -> Any:
@@ -120,7 +114,7 @@ def error_status_line(ctx, rt):
     404 Not Found (Table 8), not 200 with an error body nor another code."""
     reply = _not_found(ctx, rt)
     expect(reply.status == 404,
-           f"GET {rt.endpoint}/<unknown id> answered {_said(reply)}; expected 404 Not Found in the status line")
+           f"GET {rt.endpoint}/<unknown id> answered {said(reply)}; expected 404 Not Found in the status line")
     ctx.passed("404 in the status line")
 
 
@@ -163,7 +157,7 @@ def duplicate_username_409(ctx, rt):
     if 200 <= reply.status < 300:
         raise Violation(f"the duplicate userName {user_name!r} was accepted ({reply.status}); expected 409")
     expect(reply.status == 409,
-           f"the duplicate userName was refused with {_said(reply)}; expected 409 Conflict (RFC 7643 §7 lets a "
+           f"the duplicate userName was refused with {said(reply)}; expected 409 Conflict (RFC 7643 §7 lets a "
            "uniqueness refusal be a 400 in general, but RFC 7644 §3.3 asks 409 of a create)")
     ctx.passed("409 for a duplicate userName")
 
@@ -183,7 +177,7 @@ def duplicate_username_scimtype(ctx, rt):
     if not _is_refusal(reply):
         raise NotApplicable(f"the duplicate was answered {reply.status}, not refused; see the status-409 check")
     expect(_scim_type(reply) == "uniqueness",
-           f"the duplicate userName was refused with {_said(reply)}; expected scimType \"uniqueness\"")
+           f"the duplicate userName was refused with {said(reply)}; expected scimType \"uniqueness\"")
     ctx.passed('scimType "uniqueness"')
 
 
@@ -209,7 +203,7 @@ def duplicate_username_case(ctx, rt):
             "userName is case-insensitive, so this is a duplicate"
         )
     expect(reply.status == 409 or _scim_type(reply) == "uniqueness",
-           f"{variant!r} was refused with {_said(reply)}, not as a conflict with {original!r}; expected 409 "
+           f"{variant!r} was refused with {said(reply)}, not as a conflict with {original!r}; expected 409 "
            "with scimType \"uniqueness\"")
     ctx.passed(f"{variant!r} refused as a duplicate of {original!r} ({reply.status})")
 
@@ -289,7 +283,7 @@ def missing_required_400(ctx, rt):
     schema: Table 8 of RFC 7644 answers that with 400 Bad Request."""
     dropped, reply = _post_without_required(ctx, rt)
     expect(reply.status == 400,
-           f"a {rt.name} without the required {dropped} was answered {_said(reply)}; expected 400 Bad Request")
+           f"a {rt.name} without the required {dropped} was answered {said(reply)}; expected 400 Bad Request")
     ctx.passed(f"400 without {dropped}")
 
 
@@ -353,5 +347,5 @@ def wrong_type_400(ctx, rt):
     answered 400 Bad Request rather than coerced or silently dropped."""
     what, body = _wrong_type_body(ctx, rt)
     reply = ctx.create(rt, body).reply
-    expect(reply.status == 400, f"a {rt.name} with {what} was answered {_said(reply)}; expected 400 Bad Request")
+    expect(reply.status == 400, f"a {rt.name} with {what} was answered {said(reply)}; expected 400 Bad Request")
     ctx.passed(f"400 for {what}")

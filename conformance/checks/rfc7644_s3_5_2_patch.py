@@ -21,7 +21,7 @@ from ..engine import Created
 from ..http import Reply
 from ..patchmodel import PatchError, ResourceSchema, Unsupported, apply, differences
 from ..registry import check
-from ..support import field, is_error, parse_datetime, show
+from ..support import field, is_error, parse_datetime, said, show
 from ..verdicts import NotApplicable, Violation, expect
 from .rfc7644_s3_3_create import naming, read_back
 
@@ -31,12 +31,6 @@ SKIPPED = ("members", "groups")  # Group membership is checked by the groups che
 # -- helpers ---------------------------------------------------------------------------------------------
 
 
-def _said(reply: Reply) -> str:
-    body = reply.maybe_json()
-    if not isinstance(body, dict):
-        return f"{reply.status}" + (" with no JSON body" if reply.status >= 400 else "")
-    parts = [f"{k}={body[k]!r}" for k in ("scimType", "detail") if k in body]
-    return f"{reply.status}" + (f" ({', '.join(parts)[:160]})" if parts else "")
 
 
 def _ops_text(ops: list[dict[str, Any]]) -> str:
@@ -70,7 +64,7 @@ def _graded(ctx, rt: ResourceType, created: Created, ops: list[dict[str, Any]], 
     model = _model(before, ops, schema)
     reply = _send(ctx, created, ops)
     expect(reply.status in (200, 204),
-           f"PATCH {rt.endpoint}/{created.id} ({what}) with {_ops_text(ops)} answered {_said(reply)}; "
+           f"PATCH {rt.endpoint}/{created.id} ({what}) with {_ops_text(ops)} answered {said(reply)}; "
            "expected 200 or 204")
     after = read_back(ctx, created)
     diffs = differences(model, after, schema)
@@ -87,7 +81,7 @@ def _refused(ctx, rt: ResourceType, created: Created, ops: list[dict[str, Any]],
     after = read_back(ctx, created)
     changed = differences(before, after, schema)
     expect(400 <= reply.status < 500,
-           f"PATCH {rt.endpoint}/{created.id} with {_ops_text(ops)} ({what}) answered {_said(reply)}; expected "
+           f"PATCH {rt.endpoint}/{created.id} with {_ops_text(ops)} ({what}) answered {said(reply)}; expected "
            "a 4xx error" + (f" — and it changed the resource: {changed[0]}" if changed else ""))
     expect(is_error(reply.maybe_json()),
            f"the {reply.status} refusing {what} has no SCIM Error body (schemas with the Error URN): "
@@ -103,7 +97,7 @@ def _scim_type(ctx, rt: ResourceType, created: Created, ops: list[dict[str, Any]
     body = reply.maybe_json()
     got = field(body, "scimType") if isinstance(body, dict) else None
     expect(reply.status == 400 and got == wanted,
-           f"{what} was refused with {_said(reply)}; expected 400 with scimType \"{wanted}\"")
+           f"{what} was refused with {said(reply)}; expected 400 with scimType \"{wanted}\"")
     ctx.passed(f"400 with scimType \"{wanted}\"")
 
 
@@ -492,7 +486,7 @@ def replace_value_filter_no_match(ctx, rt):
     reply = _refused(ctx, rt, created, ops, "a value filter matching no email")
     got = field(reply.maybe_json(), "scimType")
     expect(reply.status == 400 and got == "noTarget",
-           f"the value filter matching nothing was refused with {_said(reply)}; expected 400 with scimType "
+           f"the value filter matching nothing was refused with {said(reply)}; expected 400 with scimType "
            "\"noTarget\"")
     ctx.passed('400 noTarget, the User unchanged')
 
@@ -756,7 +750,7 @@ def remove_required(ctx, rt):
     name = required[0].name
     reply = _refused(ctx, rt, created, [{"op": "remove", "path": name}], f"remove the required {name}")
     got = field(reply.maybe_json(), "scimType")
-    expect(got == "mutability", f"removing the required {name} was refused with {_said(reply)}; expected "
+    expect(got == "mutability", f"removing the required {name} was refused with {said(reply)}; expected "
                                 "scimType \"mutability\"")
     ctx.passed(f"{reply.status} mutability; {name} kept")
 
@@ -786,7 +780,7 @@ def atomic(ctx, rt):
         raise NotApplicable(f"the second operation (remove without a path) was accepted ({reply.status}); "
                             "see patch.remove-without-path.refused")
     changed = differences(before, after, schema)
-    expect(not changed, f"the PATCH failed ({_said(reply)}) but its first operation was kept: "
+    expect(not changed, f"the PATCH failed ({said(reply)}) but its first operation was kept: "
                         + "; ".join(changed[:3]))
     ctx.passed(f"failed with {reply.status}; the resource unchanged")
 
@@ -807,7 +801,7 @@ def response(ctx, rt):
     ops = [{"op": "replace", "path": attr.name, "value": ctx.tag("resp")}]
     schema = _schema(ctx, rt)
     reply = _send(ctx, created, ops)
-    expect(reply.status in (200, 204), f"the PATCH answered {_said(reply)}; expected 200 with the resource or 204")
+    expect(reply.status in (200, 204), f"the PATCH answered {said(reply)}; expected 200 with the resource or 204")
     if reply.status == 204:
         ctx.passed("204 No Content")
         return
@@ -837,7 +831,7 @@ def response_attributes(ctx, rt):
     attr = _present_simple(ctx, rt, created)
     new = ctx.tag("attrs")
     reply = _send(ctx, created, [{"op": "replace", "path": attr.name, "value": new}], params={"attributes": attr.name})
-    expect(reply.status == 200, f"PATCH ...?attributes={attr.name} answered {_said(reply)}; expected 200")
+    expect(reply.status == 200, f"PATCH ...?attributes={attr.name} answered {said(reply)}; expected 200")
     body = reply.maybe_json()
     got = field(body, attr.name) if isinstance(body, dict) else None
     expect(isinstance(got, str) and got.casefold() == new.casefold(),
