@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .faultkit import Forward, Request, Response, fault
+from .faultkit import FAULTS, Forward, Request, Response, fault
 
 RESOURCE_ENDPOINTS = ("Users", "Groups")
 ERROR_URN = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -383,3 +383,12 @@ def add_touches_last_modified(req: Request, forward: Forward) -> Response:
             raw = {"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": name, "value": value}]}
             forward(Request("PATCH", req.path, {}, dict(req.headers), json.dumps(raw).encode()))
     return resp
+
+
+# The random sequences send every kind of PATCH above and compare the read-back with the model, so each
+# PATCH fault is rightly caught by them too.
+for _fault in FAULTS.values():
+    if _fault.name.startswith("patch-"):
+        _fault.collateral.setdefault(
+            "patch.random-sequences", "the sequences send the same kind of PATCH and compare with the model"
+        )

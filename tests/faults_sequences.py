@@ -6,7 +6,7 @@ PATCH checks pass, the sequences see the resource drift from the model.
 
 from __future__ import annotations
 
-from .faultkit import Forward, Request, Response, fault
+from .faultkit import FAULTS, Forward, Request, Response, fault
 
 RESOURCE_ENDPOINTS = ("Users", "Groups")
 _patches: dict[str, int] = {}
@@ -57,3 +57,34 @@ def patch_after_put_stale(req: Request, forward: Forward) -> Response:
         if found.status == 200:
             _cache[req.path] = found.body
     return resp
+
+
+# Faults of single operations that the sequences rightly catch as well: they create, PUT, PATCH and DELETE
+# the same way and compare every step with the model (including 404 for everything after a DELETE).
+_SEQUENCES_ALSO_CATCH = {
+    "err-not-found-as-400": "after the DELETE the sequences expect 404, and get 400",
+    "life-deleted-still-patchable": "after the DELETE the sequences expect 404 to PATCH",
+    "life-deleted-still-readable": "after the DELETE the sequences expect 404 to GET",
+    "life-deleted-still-replaceable": "after the DELETE the sequences expect 404 to PUT",
+    "life-put-creates": "after the DELETE the sequences expect 404 to PUT, which recreates the resource",
+    "life-put-drops-active": "the sequences PUT active and read it back",
+    "life-put-ignored": "the sequences PUT and read the new values back",
+    "put-omitted-attribute-refused": "the sequences send PUTs that leave an optional attribute out",
+}
+_OTHERS_ALSO_CATCH = {
+    "err-not-found-as-400": {"bulk.operations-applied": "a GET after a bulk DELETE answers 400, not 404"},
+    "life-put-ignored": {"etag.if-match-current": "the PUT with the matching If-Match is ignored like any PUT"},
+}
+
+
+def _declare_collateral() -> None:
+    from . import faults_errors, faults_groups, faults_lifecycle  # noqa: F401  (register their faults)
+
+    for name, why in _SEQUENCES_ALSO_CATCH.items():
+        FAULTS[name].collateral.setdefault("patch.random-sequences", why)
+    for name, extra in _OTHERS_ALSO_CATCH.items():
+        for check_id, why in extra.items():
+            FAULTS[name].collateral.setdefault(check_id, why)
+
+
+_declare_collateral()

@@ -21,6 +21,15 @@ for _m in pkgutil.iter_modules([str(Path(__file__).parent)]):
         importlib.import_module(f"{__package__}.{_m.name}")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def small_sequence_budget():
+    """One random sequence after the fixed one: the proofs rerun the whole suite once per fault."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("SCIM_SEQ_EXAMPLES", "1")
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="module")
 def faulty():
     holder: dict[str, FaultMiddleware] = {}
