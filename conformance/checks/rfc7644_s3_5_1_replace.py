@@ -62,7 +62,7 @@ def keeps_id_and_created(ctx, rt):
 @check(
     "replace.value-stored",
     "A value given in a PUT replaces the stored one",
-    requirements=["7644-3.5.1-04"],
+    requirements=["7644-3.5.1-04", "7644-3.5-01"],
     level="MUST",
     per_resource_type=True,
 )
@@ -270,7 +270,7 @@ def _read_only_values(ctx, rt) -> dict[str, Any]:
 @check(
     "replace.read-only-ignored",
     "readOnly values sent in a PUT are ignored",
-    requirements=["7644-3.5.1-11", "7643-3.1-14"],
+    requirements=["7644-3.5.1-11", "7643-3.1-14", "7643-7-17"],
     level="MUST",
     per_resource_type=True,
 )
