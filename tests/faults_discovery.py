@@ -322,3 +322,12 @@ def disc_applies_sort(req: Request, forward: Forward) -> Response:
     descending = req.query.get("sortOrder") == "descending"
     return _relisted(req, forward, lambda r: sorted(r, key=lambda e: str(e.get("name", "")).lower(),
                                                     reverse=descending))
+
+
+@fault("disc-spc-patch-unsupported", proves=["patch.advertised"])
+def spc_patch_unsupported(req: Request, forward: Forward) -> Response:
+    """/ServiceProviderConfig says PATCH is not supported (the PATCH checks then skip)."""
+    resp = forward(req)
+    if on(req, "GET", "ServiceProviderConfig") and resp.status == 200:
+        resp.data = {**resp.data, "patch": {"supported": False}}
+    return resp

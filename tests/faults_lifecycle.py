@@ -220,6 +220,15 @@ def put_resets_created(req: Request, forward: Forward) -> Response:
     return resp
 
 
+@fault("life-put-changes-id", proves=["replace.keeps-id-and-created"])
+def put_changes_id(req: Request, forward: Forward) -> Response:
+    """The PUT answer names the resource by a new id (as if the replace had made another resource)."""
+    resp = forward(req)
+    if _item(req, "PUT") and resp.status == 200 and isinstance(resp.data, dict) and "id" in resp.data:
+        resp = _edit(resp, lambda d: d.update(id=str(d["id"]) + "-replaced"))
+    return resp
+
+
 @fault("life-put-ignored", proves=["replace.value-stored"],
        collateral={"replace.user-deactivate-reactivate": "the same ignored PUT does not store active"})
 def put_ignored(req: Request, forward: Forward) -> Response:
