@@ -89,7 +89,11 @@ class Context:
         return self.run.next_tag(hint)
 
     def payload(self, rt: ResourceType, *, with_password: bool = False, tag: str | None = None) -> dict[str, Any]:
-        return payloads.build(self.discovery, rt, tag or self.tag(rt.name.lower()), with_password=with_password)
+        body = payloads.build(self.discovery, rt, tag or self.tag(rt.name.lower()), with_password=with_password)
+        for key, value in body.items():  # the generated password is a secret too: keep it out of artifacts
+            if key.lower() == "password" and isinstance(value, str):
+                self.http.redactor.add(value)
+        return body
 
     def create(self, rt: ResourceType, body: dict[str, Any] | None = None, **kw: Any) -> Created:
         """POST a new resource; it is deleted when the check ends, whatever the verdict."""
