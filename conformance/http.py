@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from .auth import USE_AUTH, BearerToken, Credentials
+from .guard import RateLimiter, is_write, refuse_write
 from .model import Exchange
 from .verdicts import ExchangeError
 
@@ -32,6 +34,7 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()):
         self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+        self.secret_names: set[str] = set()  # more header names whose value is a secret (--header)
 
     def add(self, secret: str | None) -> None:
         if secret and len(secret) >= 4 and secret not in self._secrets:
@@ -47,7 +50,7 @@ class Redactor:
     def headers(self, headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         out: dict[str, str] = {}
         for name, value in headers:
-            if name.lower() in SECRET_HEADERS:
+            if name.lower() in SECRET_HEADERS or name.lower() in self.secret_names:
                 scheme = value.split(" ", 1)[0] if name.lower().endswith("authorization") else ""
                 value = f"{scheme} {REDACTED}".strip() if scheme and " " in value else REDACTED
             else:
@@ -107,15 +110,27 @@ class ScimHttp:
         timeout: float = 10.0,
         redactor: Redactor | None = None,
         transport: httpx.BaseTransport | None = None,
+        credentials: Credentials | None = None,
+        read_only: bool = False,
+        rate: float | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.redactor = redactor or Redactor()
-        self.redactor.add(token)
+        # Credentials (conformance/auth.py): an httpx.Auth and extra headers; --token alone is a Bearer token.
+        creds = credentials or Credentials(BearerToken(token) if token else None)
+        self.auth, self.auth_headers = creds.auth, dict(creds.headers)
+        for secret in creds.secrets():
+            self.redactor.add(secret)
+        self.redactor.secret_names |= creds.secret_header_names
+        self.read_only = read_only  # refuse writes: the check is skipped (conformance/guard.py)
+        self.limiter = RateLimiter(rate) if rate else None
+        self.rejected: set[int] = set()  # id() of exchanges whose credentials the target refused (401/403)
         self.sink: list[Exchange] | None = None
         self.request_count = 0
         self._client = httpx.Client(
-            timeout=timeout, follow_redirects=False, transport=transport, headers={"User-Agent": _ua()}
+            timeout=timeout, follow_redirects=False, transport=transport, headers={"User-Agent": _ua()},
+            auth=self.auth,
         )
 
     def close(self) -> None:
@@ -140,8 +155,12 @@ class ScimHttp:
     ) -> Reply:
         """Send one request. ``auth=False`` sends no credentials; ``headers`` override the defaults."""
         send_headers = {"Accept": SCIM_JSON}
-        if auth and self.token:
-            send_headers["Authorization"] = f"Bearer {self.token}"
+        if self.read_only and is_write(method, self.url(path)):
+            refuse_write(method, self.url(path))
+        if auth:
+            send_headers.update(self.auth_headers)
+        # A caller's own Authorization header (a deliberately wrong one) replaces the run's credentials.
+        use_auth = auth and not any(k.lower() == "authorization" for k in headers or {})
         body: bytes | None = None
         if json_body is not None:
             body = json.dumps(json_body).encode()
@@ -152,7 +171,8 @@ class ScimHttp:
         send_headers.update(headers or {})
         send_headers = {k: v for k, v in send_headers.items() if v is not None}
         request = self._client.build_request(
-            method, self.url(path), params=params, content=body, headers=send_headers
+            method, self.url(path), params=params, content=body, headers=send_headers,
+            extensions={USE_AUTH: use_auth},
         )
         exchange = Exchange(
             method=method,
@@ -163,10 +183,14 @@ class ScimHttp:
         if self.sink is not None:
             self.sink.append(exchange)
         self.request_count += 1
+        if self.limiter:
+            self.limiter.wait()
         started = time.perf_counter()
         try:
             response = self._client.send(request)
             raw = response.read()
+            # the headers as sent, with the credentials the auth flow added (redacted)
+            exchange.request_headers = self.redactor.headers(response.request.headers.multi_items())
         except httpx.TimeoutException as exc:
             exchange.elapsed_s = time.perf_counter() - started
             exchange.error = f"timed out ({type(exc).__name__})"
@@ -178,6 +202,8 @@ class ScimHttp:
         exchange.elapsed_s = time.perf_counter() - started
         text = raw.decode(response.encoding or "utf-8", "replace")
         exchange.status = response.status_code
+        if use_auth and response.status_code in (401, 403) and (self.auth or self.auth_headers):
+            self.rejected.add(id(exchange))
         exchange.response_headers = self.redactor.headers(response.headers.multi_items())
         exchange.response_body = _cut(self.redactor.text(text))
         return Reply(status=response.status_code, headers=response.headers, text=text, exchange=exchange)
