@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 
@@ -31,7 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the suite against a target (no URL: the embedded scim2-server)")
     run.add_argument("url", nargs="?", help="base URL of the SCIM service provider, e.g. https://host/scim/v2")
-    run.add_argument("--token", help="Bearer token (default: $SCIM_TOKEN)")
+    add_auth_options(run)
+    run.add_argument("--read-only", action="store_true",
+                     help="send no POST/PUT/PATCH/DELETE: checks that would write are skipped")
+    run.add_argument("--rate", type=float, metavar="N", help="send at most N requests per second")
     run.add_argument("--json", metavar="PATH", help="JSON report path (default: reports/scim-report-<time>.json)")
     run.add_argument("--reports", metavar="DIR", default="reports", help="folder for reports (default: reports)")
     run.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per request (default: 10)")
@@ -44,7 +48,42 @@ def build_parser() -> argparse.ArgumentParser:
     req.add_argument("--status", choices=["covered", "uncovered", "untestable"], help="only this status")
 
     sub.add_parser("checks", help="list the checks with their requirements and level")
+
+    clean = sub.add_parser("cleanup", help="delete what a run left on the target (found by the run id prefix)")
+    clean.add_argument("url", help="base URL of the SCIM service provider")
+    which = clean.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run-id", help="the run whose resources to delete (run_id in the JSON report)")
+    which.add_argument("--all-runs", action="store_true", help="delete the resources of every run (sct…-)")
+    clean.add_argument("--dry-run", action="store_true", help="only print what would be deleted")
+    clean.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per request (default: 10)")
+    add_auth_options(clean)
     return parser
+
+
+def add_auth_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--token", help="Bearer token (default: $SCIM_TOKEN)")
+    parser.add_argument("--basic", metavar="USER:PASSWORD", help="HTTP Basic credentials (default: $SCIM_BASIC)")
+    parser.add_argument("--oauth-token-url", metavar="URL", help="OAuth 2.0 token endpoint (client credentials)")
+    parser.add_argument("--oauth-client-id", metavar="ID", help="OAuth 2.0 client id")
+    parser.add_argument("--oauth-client-secret", metavar="SECRET",
+                        help="OAuth 2.0 client secret (default: $SCIM_OAUTH_CLIENT_SECRET)")
+    parser.add_argument("--oauth-scope", metavar="SCOPE", help="scope to ask the token for (space-separated)")
+    parser.add_argument("--oauth-client-auth", choices=["basic", "post"], default="basic",
+                        help="how the client authenticates to the token endpoint (default: basic)")
+    parser.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'",
+                        help="send this header with every request (repeatable; its value is redacted)")
+
+
+def credentials_from(args: argparse.Namespace) -> Any:
+    """The credentials of ``args`` (options, then SCIM_TOKEN/SCIM_BASIC/SCIM_OAUTH_CLIENT_SECRET)."""
+    from .auth import from_options
+
+    return from_options(
+        token=args.token, basic=args.basic, oauth_token_url=args.oauth_token_url,
+        oauth_client_id=args.oauth_client_id, oauth_client_secret=args.oauth_client_secret,
+        oauth_scope=args.oauth_scope, oauth_client_auth=args.oauth_client_auth, headers=args.header,
+        env=os.environ, timeout=args.timeout,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "requirements":
             return cmd_requirements(args)
+        if args.command == "cleanup":
+            return cmd_cleanup(args)
         return cmd_checks()
     except BrokenPipeError:  # `scim-conformance requirements | head`
         return EXIT_OK
@@ -84,17 +125,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     json_path = args.json or str(
         Path(args.reports) / f"scim-report-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
     )
+    if args.rate is not None and not args.rate > 0:
+        _err("--rate must be a positive number of requests per second")
+        return EXIT_UNUSABLE
+    from .auth import CredentialError, OAuthError, from_options
+
+    try:
+        credentials = credentials_from(args)
+    except CredentialError as exc:
+        _err(str(exc))
+        return EXIT_UNUSABLE
     target = None
-    url, token = args.url, args.token or os.environ.get("SCIM_TOKEN")
+    url = args.url
     if not url:
         target = EmbeddedTarget().start()
-        url, token = target.url, target.token
+        url, credentials = target.url, from_options(token=target.token)
         print(f"embedded target: scim2-server at {url}")
-    run = Run(Settings(url=url, token=token, timeout=args.timeout, embedded=target is not None,
-                       select=tuple(args.select)))
+    run = Run(Settings(url=url, timeout=args.timeout, embedded=target is not None, select=tuple(args.select),
+                       credentials=credentials, read_only=args.read_only, rate=args.rate))
     try:
+        prime(run)
         run.start()
-    except TargetUnusable as exc:
+    except (TargetUnusable, OAuthError) as exc:
         run.http.close()
         if target:
             target.stop()
@@ -123,6 +175,42 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(", ".join(f"{counts[o]} {o.value}" for o in Outcome) + f"; JSON report: {json_path}")
     bad = any(r.outcome in (Outcome.FAIL, Outcome.ERROR) for r in run.results)
     return EXIT_FAILED if bad else EXIT_OK
+
+
+def prime(run: Any) -> None:
+    """Fetch an OAuth access token before the first request, so a refused client fails the run at once."""
+    from .auth import OAuthClientCredentials
+
+    if isinstance(run.http.auth, OAuthClientCredentials):
+        run.http.auth.access_token()
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from . import cleanup
+    from .auth import CredentialError, OAuthError
+    from .engine import Run, Settings, TargetUnusable
+
+    if not args.url.startswith(("http://", "https://")):
+        _err(f"the URL must start with http:// or https://, not {args.url!r}")
+        return EXIT_UNUSABLE
+    try:
+        cleanup.matcher(args.run_id)
+        credentials = credentials_from(args)
+    except (CredentialError, cleanup.CleanupError) as exc:
+        _err(str(exc))
+        return EXIT_UNUSABLE
+    run = Run(Settings(url=args.url, timeout=args.timeout, credentials=credentials))
+    try:
+        prime(run)
+        run.start()
+        done, failed = cleanup.remove(run.http, run.discovery, args.run_id, dry_run=args.dry_run)
+    except (TargetUnusable, OAuthError, cleanup.CleanupError) as exc:
+        _err(str(exc))
+        return EXIT_UNUSABLE
+    finally:
+        run.http.close()
+    print(cleanup.summary(done, failed, args.run_id, args.dry_run))
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def cmd_requirements(args: argparse.Namespace) -> int:

@@ -39,6 +39,9 @@ class Settings:
     embedded: bool = False
     select: tuple[str, ...] = ()  # check id prefixes; empty: all
     levels: dict[str, str] = field(default_factory=dict)  # check id -> level, from a profile
+    credentials: Any = None  # conformance.auth.Credentials (Basic, OAuth, headers); None: the token above
+    read_only: bool = False  # refuse POST/PUT/PATCH/DELETE: checks that write are skipped
+    rate: float | None = None  # the most requests per second
 
 
 @dataclass
@@ -143,7 +146,9 @@ class Run:
     def __init__(self, settings: Settings, http: ScimHttp | None = None):
         self.settings = settings
         self.run_id = new_run_id()
-        self.http = http or ScimHttp(settings.url, settings.token, timeout=settings.timeout)
+        self.http = http or ScimHttp(settings.url, settings.token, timeout=settings.timeout,
+                                     credentials=settings.credentials, read_only=settings.read_only,
+                                     rate=settings.rate)
         self.discovery = Discovery()
         self.results: list[Result] = []
         self.started = dt.datetime.now(dt.UTC)
@@ -239,6 +244,7 @@ class Run:
             result.outcome = Outcome.ERROR
             result.message = f"internal error in the suite ({type(exc).__name__}: {exc})"
         finally:
+            self._blame_credentials(result)
             self.http.sink = self.cleanup_log
             try:
                 ctx.cleanup()
@@ -247,6 +253,20 @@ class Run:
                 result.duration_s = time.perf_counter() - started
         self.results.append(result)
         return result
+
+    def _blame_credentials(self, result: Result) -> None:
+        """A verdict reached while the target refused the suite's own credentials is no verdict on the
+        requirement: say the credentials were refused (outcome error). Secrets never reach a message."""
+        result.message = self.http.redactor.text(result.message) or ""
+        statuses = (401, 403) if result.outcome in (Outcome.FAIL, Outcome.WARN) else (401,)
+        if result.outcome not in (Outcome.FAIL, Outcome.WARN, Outcome.SKIP):
+            return
+        refused = [e for e in result.exchanges if id(e) in self.http.rejected and e.status in statuses]
+        if refused:
+            first = refused[0]
+            result.outcome = Outcome.ERROR
+            result.message = (f"credentials refused: {first.method} {first.url} answered {first.status} to the "
+                              f"suite's credentials, so no verdict ({result.message})")
 
     def run_all(self) -> list[Result]:
         try:
@@ -362,7 +382,7 @@ def diagnose(url: str, found: Discovery) -> None:
         raise TargetUnusable(
             f"credentials rejected: {url} answered {refused[0].status} to "
             + ", ".join(_path(r) for r in refused)
-            + " (check --token)"
+            + " (check the credentials: --token, --basic, --oauth-*, --header)"
         )
     spc = found.spc_reply
     if spc is not None and spc.status == 200 and not isinstance(spc.maybe_json(), dict):

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from . import report
+from . import auth, report
 from .embedded import EmbeddedTarget
 from .engine import Case, Run, Settings, TargetUnusable, sigterm_as_interrupt
 from .model import Outcome
@@ -67,6 +67,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("scim-conformance", "SCIM 2.0 conformance suite")
     group.addoption("--scim-url", help="base URL of the SCIM service provider (e.g. https://host/scim/v2)")
     group.addoption("--scim-token", help="Bearer token (or set SCIM_TOKEN)")
+    group.addoption("--scim-basic", metavar="USER:PASSWORD", help="HTTP Basic credentials (or set SCIM_BASIC)")
+    group.addoption("--scim-oauth-token-url", metavar="URL", help="OAuth 2.0 token endpoint (client credentials)")
+    group.addoption("--scim-oauth-client-id", metavar="ID", help="OAuth 2.0 client id")
+    group.addoption("--scim-oauth-client-secret", metavar="SECRET",
+                    help="OAuth 2.0 client secret (or set SCIM_OAUTH_CLIENT_SECRET)")
+    group.addoption("--scim-oauth-scope", metavar="SCOPE", help="scope to ask the OAuth token for")
+    group.addoption("--scim-oauth-client-auth", choices=["basic", "post"], default="basic",
+                    help="how the client authenticates to the token endpoint (default: basic)")
+    group.addoption("--scim-header", action="append", default=[], metavar="'NAME: VALUE'",
+                    help="send this header with every request (repeatable; its value is redacted)")
+    group.addoption("--scim-read-only", action="store_true",
+                    help="send no POST/PUT/PATCH/DELETE: checks that would write are skipped")
+    group.addoption("--scim-rate", type=float, metavar="N", help="send at most N requests per second")
     group.addoption(
         "--scim-embedded", action="store_true", help="start the embedded scim2-server and test it"
     )
@@ -84,19 +97,40 @@ def _enabled(config: pytest.Config) -> bool:
 def _start_session(config: pytest.Config) -> ScimSession:
     target = None
     url = config.getoption("scim_url")
-    token = config.getoption("scim_token") or os.environ.get("SCIM_TOKEN")
+    rate = config.getoption("scim_rate")
+    if rate is not None and not rate > 0:
+        raise TargetUnusable("--scim-rate must be a positive number of requests per second")
+    try:
+        credentials = auth.from_options(
+            token=config.getoption("scim_token"), basic=config.getoption("scim_basic"),
+            oauth_token_url=config.getoption("scim_oauth_token_url"),
+            oauth_client_id=config.getoption("scim_oauth_client_id"),
+            oauth_client_secret=config.getoption("scim_oauth_client_secret"),
+            oauth_scope=config.getoption("scim_oauth_scope"),
+            oauth_client_auth=config.getoption("scim_oauth_client_auth"),
+            headers=config.getoption("scim_header"), env=os.environ, timeout=config.getoption("scim_timeout"),
+        )
+    except auth.CredentialError as exc:
+        raise TargetUnusable(str(exc)) from None
     if not url:
         target = EmbeddedTarget().start()
-        url, token = target.url, target.token
+        url, credentials = target.url, auth.from_options(token=target.token)
     settings = Settings(
         url=url,
-        token=token,
         timeout=config.getoption("scim_timeout"),
         embedded=target is not None,
         select=tuple(config.getoption("scim_select")),
+        credentials=credentials,
+        read_only=config.getoption("scim_read_only"),
+        rate=rate,
     )
     run = Run(settings)
     try:
+        if isinstance(run.http.auth, auth.OAuthClientCredentials):
+            try:
+                run.http.auth.access_token()
+            except auth.OAuthError as exc:
+                raise TargetUnusable(str(exc)) from None
         run.start()
     except TargetUnusable:
         run.http.close()
@@ -120,6 +154,10 @@ def pytest_configure(config: pytest.Config) -> None:
         except TargetUnusable as exc:
             pytest.exit(str(exc), returncode=2)
     config.stash[STATE_KEY] = state
+    if config.pluginmanager.hasplugin("allure_listener"):  # --alluredir: label every SCIM test item
+        from .reporting.allure import AllureLabels
+
+        config.pluginmanager.register(AllureLabels(), "scim_allure_labels")
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(SUITE_FILE)]
     sigterm_as_interrupt()
