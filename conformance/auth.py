@@ -207,6 +207,21 @@ class Credentials:
             parts.append("headers " + ", ".join(self.headers))
         return " + ".join(parts) or "no credentials"
 
+    def bind(self, redactor: Any) -> None:
+        """Give every secret to ``redactor`` (a conformance.http.Redactor), now and as tokens are fetched."""
+        for secret in self.secrets():
+            redactor.add(secret)
+        redactor.secret_names |= self.secret_header_names
+        if isinstance(self.auth, OAuthClientCredentials):
+            previous = self.auth.on_secret
+
+            def sink(secret: str) -> None:
+                redactor.add(secret)
+                if previous is not None:
+                    previous(secret)
+
+            self.auth.on_secret = sink
+
     def secrets(self) -> list[str]:
         found = list(self.auth.secrets()) if self.auth else []
         found += [v for k, v in self.headers.items() if k.lower() in self.secret_header_names]

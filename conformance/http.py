@@ -120,9 +120,7 @@ class ScimHttp:
         # Credentials (conformance/auth.py): an httpx.Auth and extra headers; --token alone is a Bearer token.
         creds = credentials or Credentials(BearerToken(token) if token else None)
         self.auth, self.auth_headers = creds.auth, dict(creds.headers)
-        for secret in creds.secrets():
-            self.redactor.add(secret)
-        self.redactor.secret_names |= creds.secret_header_names
+        creds.bind(self.redactor)  # its secrets, and each OAuth access token as it is fetched, are redacted
         self.read_only = read_only  # refuse writes: the check is skipped (conformance/guard.py)
         self.limiter = RateLimiter(rate) if rate else None
         self.rejected: set[int] = set()  # id() of exchanges whose credentials the target refused (401/403)
