@@ -42,6 +42,8 @@ class Settings:
     credentials: Any = None  # conformance.auth.Credentials (Basic, OAuth, headers); None: the token above
     read_only: bool = False  # refuse POST/PUT/PATCH/DELETE: checks that write are skipped
     rate: float | None = None  # the most requests per second
+    seed: int | None = None  # generated queries (filter.generated): None = the fixed derandomized stream
+    examples: int | None = None  # generated queries tried; None = the check's default budget
 
 
 @dataclass
@@ -155,6 +157,7 @@ class Run:
         self._t0 = time.perf_counter()
         self._seq = 0
         self._samples: dict[str, Created] = {}
+        self.population: Any = None  # conformance.population.Population, made by the first query check
         self.leftovers: list[str] = []  # resources the suite created but could not delete
         self.cleanup_log: list[Exchange] = []
 
@@ -175,6 +178,9 @@ class Run:
             for created in reversed(list(self._samples.values())):
                 self.delete_quietly(created)
             self._samples.clear()
+            if self.population is not None:
+                self.population.delete(self)
+                self.population = None
 
     @property
     def duration_s(self) -> float:
