@@ -237,6 +237,13 @@ def disc_schemas_complex_without_sub_attributes(req: Request, forward: Forward) 
                     if s.get("id") == USER else None)
 
 
+@fault("disc-schemas-without-descriptions", proves=["discovery.schemas.names-and-descriptions"])
+def disc_schemas_without_descriptions(req: Request, forward: Forward) -> Response:
+    """The Group schema has no name, and its displayName definition no description."""
+    return _schemas(req, forward, lambda s: (s.pop("name", None), _attribute(s, "displayName").pop("description", None))
+                    if s.get("id") == GROUP else None)
+
+
 @fault("disc-schemas-lists-message-schema", proves=["discovery.schemas.no-message-schemas"])
 def disc_schemas_lists_message_schema(req: Request, forward: Forward) -> Response:
     """/Schemas also lists the ListResponse message schema."""

@@ -322,7 +322,9 @@ def put_immutable_not_enforced(req: Request, forward: Forward) -> Response:
     return _title_immutable(req, forward)
 
 
-@fault("put-immutable-same-value-refused", proves=["replace.immutable-same-value"])
+@fault("put-immutable-same-value-refused", proves=["replace.immutable-same-value"],
+       collateral={"replace.immutable-set-when-unset": "it refuses every PUT carrying title, also one setting it "
+                                                       "for the first time"})
 def put_immutable_same_value_refused(req: Request, forward: Forward) -> Response:
     """User title is declared immutable, and any PUT carrying it is refused, even with the stored value."""
     data = req.data

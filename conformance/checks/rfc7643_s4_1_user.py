@@ -10,9 +10,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from ..discovery import USER_URN, ResourceType
+from ..discovery import PATCH_URN, USER_URN, ResourceType
 from ..registry import check
-from ..support import field
+from ..support import field, said
 from ..verdicts import NotApplicable, Violation
 
 
@@ -90,3 +90,33 @@ def not_in_list(ctx, rt):
     if password in reply.text:
         raise Violation(f"{asked} contains the cleartext password the client set")
     ctx.passed(f"the User is listed without its password ({len(resources)} result(s))")
+
+
+@check(
+    "user.password.changeable",
+    "A writeOnly password can be changed after creation",
+    requirements=["7643-7-21"],
+    level="MAY",
+    per_resource_type=True,
+    resource_types=[USER_URN],
+    needs=("changePassword",),
+)
+def password_changeable(ctx, rt):
+    """When /ServiceProviderConfig says changePassword is supported, a User created with a password
+    can be given a new one later (writeOnly attributes may be set at any time): a PATCH replace of
+    password (a PUT when PATCH is not advertised) succeeds. The new password is never read back; the
+    returned-never checks grade that."""
+    body, _ = _password_payload(ctx, rt)
+    created = ctx.created_ok(rt, body)
+    new = ctx.payload(rt, with_password=True).get("password")
+    if ctx.discovery.supports("patch"):
+        how = "PATCH replace of password"
+        reply = ctx.http.patch(created.path, {"schemas": [PATCH_URN],
+                                              "Operations": [{"op": "replace", "path": "password", "value": new}]})
+    else:
+        how = "PUT with a new password"
+        reply = ctx.http.put(created.path, {**created.sent, "id": created.id, "password": new})
+    if 200 <= reply.status < 300:
+        ctx.passed(f"{how} answered {reply.status}")
+        return
+    raise Violation(f"changePassword is advertised, but a {how} answered {said(reply)}")

@@ -125,6 +125,35 @@ def schemas_attribute_characteristics(ctx):
 
 
 @check(
+    "discovery.schemas.names-and-descriptions",
+    "Schemas and attribute definitions at /Schemas carry a name and a description",
+    requirements=["7643-7-04", "7643-7-06", "7643-7-09", "7643-7-05", "7643-7-07"],
+    level="SHOULD",
+)
+def schemas_names_and_descriptions(ctx):
+    """Each schema gives its human-readable name (User, Group...) and a description, and each
+    attribute definition a description. The RFC asks for them "wherever applicable" and in the same
+    breath lets a schema leave name and description out, so a missing one only warns; one given as
+    something other than a string is reported the same way."""
+    problems: list[str] = []
+    count = 0
+    for i, entry in enumerate(_schemas(ctx)):
+        for key in ("name", "description"):
+            has, value = get_ci(entry, key)
+            if not has or not isinstance(value, str) or not value.strip():
+                problems.append(f"{_schema_label(entry, i)} has {key} {describe(value) if has else 'missing'}")
+    for path, attr in _all_attributes(ctx):
+        if not isinstance(attr, dict):
+            continue
+        count += 1
+        has, value = get_ci(attr, "description")
+        if not has or not isinstance(value, str) or not value.strip():
+            problems.append(f"{path} has description {describe(value) if has else 'missing'}")
+    _raise_some(problems, "schema(s) or attribute definition(s) without a name or description")
+    ctx.passed(f"every schema has a name and a description; so do its {count} attribute definitions")
+
+
+@check(
     "discovery.schemas.complex-sub-attributes",
     "Complex attributes at /Schemas list their sub-attributes",
     requirements=["7643-7-08"],

@@ -247,6 +247,61 @@ def immutable_same_value(ctx, rt):
     ctx.passed(f"accepted ({reply.status})")
 
 
+@check(
+    "replace.immutable-set-when-unset",
+    "A PUT sets an immutable attribute that has no value yet",
+    requirements=["7644-3.5.1-10", "7643-7-19"],
+    level="MUST",
+    per_resource_type=True,
+)
+def immutable_set_when_unset(ctx, rt):
+    """Immutable means unchangeable once set, not unsettable: a resource is created without a value for
+    an attribute its schema declares immutable (a single-valued string, or else the immutable member
+    references of a Group), and a PUT supplying one applies it — a GET afterwards shows it."""
+    try:
+        urn, name = _immutable_attribute(ctx, rt)
+    except NotApplicable:
+        urn, name = None, None
+    if name is not None:
+        body = ctx.payload(rt)
+        if urn is None:
+            body.pop(name, None)
+        elif isinstance(body.get(urn), dict):
+            body[urn] = {k: v for k, v in body[urn].items() if k != name}
+        created = ctx.created_ok(rt, body)
+        if _value_of(read_back(ctx, created), urn, name) not in (None, "", [], {}):
+            raise NotApplicable(f"the server gave {_label(urn, name)} a value of its own at creation")
+        value = ctx.tag("imm")
+        reply = ctx.http.put(created.path, _with_value(created.sent, urn, name, value))
+        expect(200 <= reply.status < 300, f"a PUT giving the unset immutable {_label(urn, name)} a value answered "
+                                          f"{reply.status}; an immutable attribute with no value takes the new one")
+        stored = _value_of(read_back(ctx, created), urn, name)
+        expect(stored == value, f"after a PUT setting the unset immutable {_label(urn, name)} to {value!r} "
+                                f"(answered {reply.status}), GET shows {show(stored)}")
+        ctx.passed(f"{_label(urn, name)} set to {value!r}")
+        return
+    schema = ctx.discovery.schema_of(rt)
+    members = schema.attribute("members") if schema else None
+    value_attr = members.sub("value") if members is not None else None
+    if members is None or value_attr is None or value_attr.mutability != "immutable":
+        raise NotApplicable(f"the schemas of {rt.name} declare no immutable attribute the suite can set")
+    users = ctx.resource_types(USER_URN)
+    if not users:
+        raise NotApplicable("the target declares no User resource type to be a member")
+    user = ctx.sample(users[0])
+    body = {k: v for k, v in ctx.payload(rt).items() if k != "members"}
+    created = ctx.created_ok(rt, body)
+    if field(read_back(ctx, created), "members"):
+        raise NotApplicable(f"the new {rt.name} has members of its own")
+    reply = ctx.http.put(created.path, {**created.sent, "id": created.id, "members": [{"value": user.id}]})
+    expect(200 <= reply.status < 300, f"a PUT giving the {rt.name} its first member (members.value is immutable, "
+                                      f"but unset) answered {reply.status}")
+    got = [field(m, "value") for m in field(read_back(ctx, created), "members") or [] if isinstance(m, dict)]
+    expect(user.id in got, f"after a PUT with members [{{value: {user.id}}}] (answered {reply.status}), GET shows "
+                           f"member values {show(got)}: the unset immutable members.value was not applied")
+    ctx.passed(f"members.value set to {user.id}")
+
+
 def _read_only_values(ctx, rt) -> dict[str, Any]:
     """Values for the top-level readOnly attributes of ``rt`` (meta and id aside) the suite can make up."""
     schema = ctx.discovery.schema_of(rt)

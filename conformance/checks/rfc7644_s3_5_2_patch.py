@@ -197,7 +197,7 @@ def _work_user(ctx, rt: ResourceType) -> tuple[Created, list[dict[str, Any]]]:
 @check(
     "patch.replace.simple",
     "A replace sets a new value of a single-valued attribute",
-    requirements=["7644-3.5.2-01"],
+    requirements=["7644-3.5.2-01", "7643-7-18"],
     level="MAY",
     per_resource_type=True,
     needs=("patch",),
@@ -583,6 +583,94 @@ def op_name_any_case(ctx, rt):
     except NotApplicable:
         _graded(ctx, rt, created, [{"op": "ADD", "path": attr.name, "value": ctx.tag("cased")}], '"op": "ADD"')
     ctx.passed('"Replace" and "ADD" applied')
+
+
+# -- the resource's "schemas" during a PATCH (RFC 7644 §3.5.2) ------------------------------------------
+
+
+def _schemas_of(resource: dict[str, Any]) -> set[str]:
+    value = field(resource, "schemas")
+    return {s.lower() for s in value if isinstance(s, str)} if isinstance(value, list) else set()
+
+
+@check(
+    "patch.schemas-assumed",
+    'Operations are applied against the resource\'s own "schemas", which the PATCH does not restate',
+    requirements=["7644-3.5.2-10"],
+    level="MUST",
+    per_resource_type=True,
+    needs=("patch",),
+)
+def schemas_assumed(ctx, rt):
+    """A resource is created with a schema extension; a PATCH whose body names only the PatchOp URN
+    changes a core attribute and an extension attribute (by its URN path). The server takes the
+    resource's own "schemas" as the context of the operations: both values are applied, and the
+    resource's "schemas" is unchanged afterwards (the extension is neither dropped nor required again)."""
+    urn, attr = _extension_attribute(ctx, rt)
+    body = ctx.payload(rt)
+    body[urn] = {**(body.get(urn) or {}), attr.name: ctx.tag("extv")}
+    body["schemas"] = [*[s for s in body.get("schemas", []) if s != urn], urn]
+    created = ctx.created_ok(rt, body)
+    before = _schemas_of(read_back(ctx, created))
+    if urn.lower() not in before:
+        raise NotApplicable(f"the {rt.name} was created with {urn} values but its schemas do not list it; "
+                            "see resource.schemas-extension")
+    core = _present_simple(ctx, rt, created)
+    ops = [{"op": "replace", "path": core.name, "value": ctx.tag("core")},
+           {"op": "replace", "path": f"{urn}:{attr.name}", "value": ctx.tag("ext")}]
+    after = _graded(ctx, rt, created, ops, "a core and an extension attribute, schemas not restated")
+    now = _schemas_of(after)
+    expect(now == before, f"after the PATCH, schemas is {show(field(after, 'schemas'))}; it was "
+                          f"{sorted(before)} and no operation changed it")
+    ctx.passed(f"{core.name} and {urn}:{attr.name} applied; schemas unchanged")
+
+
+@check(
+    "patch.schemas-change-seen",
+    'An operation after one that changes "schemas" sees the changed value',
+    requirements=["7644-3.5.2-11"],
+    level="MUST",
+    per_resource_type=True,
+    needs=("patch",),
+)
+def schemas_change_seen(ctx, rt):
+    """A resource is created without its schema extension. One PATCH adds the extension's URN to
+    "schemas" and then sets an attribute of that extension: the second operation is evaluated against
+    the schemas the first one produced, so the request succeeds and a GET shows the extension's value
+    and URN. When the server refuses even a PATCH that only adds the URN, the check is skipped (the
+    RFC does not make "schemas" writable by PATCH)."""
+    urn, attr = _extension_attribute(ctx, rt)
+    required = next((e.required for e in rt.extensions if e.schema == urn), False)
+    if required:
+        raise NotApplicable(f"{urn} is required for {rt.name}: a resource without it cannot be created")
+
+    def bare():
+        body = ctx.payload(rt)
+        body.pop(urn, None)
+        body["schemas"] = [s for s in body.get("schemas", []) if s != urn]
+        return ctx.created_ok(rt, body)
+
+    created = bare()
+    value = ctx.tag("extv")
+    ops = [{"op": "add", "path": "schemas", "value": [urn]},
+           {"op": "add", "path": f"{urn}:{attr.name}", "value": value}]
+    reply = _send(ctx, created, ops)
+    if 400 <= reply.status < 500:
+        other = bare()
+        alone = _send(ctx, other, ops[:1])
+        if not 200 <= alone.status < 300:
+            raise NotApplicable(f"the server refuses a PATCH that adds {urn} to schemas ({said(alone)}); "
+                                "the RFC does not require schemas to be writable")
+        raise Violation(f"adding {urn} to schemas alone is accepted ({alone.status}), but followed by an add of "
+                        f"{urn}:{attr.name} in the same request it was refused with {said(reply)}: the second "
+                        "operation did not see the changed schemas")
+    expect(reply.status in (200, 204), f"PATCH {_ops_text(ops)} answered {said(reply)}; expected 200 or 204")
+    after = read_back(ctx, created)
+    got = field(field(after, urn), attr.name)
+    expect(got == value, f"after the PATCH, {urn}:{attr.name} is {show(got)}; {value!r} was added")
+    expect(urn.lower() in _schemas_of(after), f"after the PATCH, schemas is {show(field(after, 'schemas'))}; "
+                                              f"it lacks {urn}, which the first operation added")
+    ctx.passed(f"{urn} added to schemas and {attr.name} = {value!r} in one request")
 
 
 # -- refusals ---------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from ..http import Reply
 from ..jsonschemas import problems
 from ..payloads import naming_attribute
 from ..registry import check
-from ..support import SHOWN, field, is_error, show, unknown_id
+from ..support import SHOWN, field, is_error, said, show, unknown_id
 from ..verdicts import ExchangeError, NotApplicable, expect
 from .rfc7644_s3_3_create import plain_string_attribute, same_value
 
@@ -432,7 +432,7 @@ def error_description(ctx, rt):
 @check(
     "bulk.operations-applied",
     "Operations a bulk result reports as done are applied",
-    requirements=["7644-3.7-18", "7644-3.7.3-03"],
+    requirements=["7644-3.7-18", "7644-3.7.3-03", "7644-3.7-10"],
     level="MUST",
     per_resource_type=True,
     needs=("bulk",),
@@ -440,7 +440,8 @@ def error_description(ctx, rt):
 def operations_applied(ctx, rt):
     """Every operation whose result reports success did what a single request would have: GETs right
     after the bulk request find the POSTed resource with its name, the PUT's and the PATCH's new values,
-    and no longer the deleted resource."""
+    and no longer the deleted resource. A successful result may come without a response body (RFC 7644
+    §3.7 allows it): what was applied is read back, not taken from the BulkResponse."""
     probe = _probe_results(ctx, rt)
     attr = ctx.discovery.attribute(rt, probe.name)
     bad, done = [], []
@@ -595,6 +596,158 @@ def bulkid_reference(ctx, rt):
         _delete(ctx, rt, group_id)
         for uid in user_ids:
             _delete(ctx, urt, uid)
+
+
+def _bulk_created(ctx, rt: ResourceType, result: dict[str, Any] | None, name: str | None, value: str) -> str | None:
+    """The id a bulk POST created (a 2xx result), else None; found by location or by its run-id name."""
+    if result is not None and not _ok(result):
+        return None
+    return _created_id(ctx, rt, result, value) if name else _id_from(field(result, "location"))
+
+
+def _unresolved(value: Any) -> list[str]:
+    """Every string starting with "bulkId:" anywhere in ``value``."""
+    if isinstance(value, str):
+        return [value] if value.startswith("bulkId:") else []
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _unresolved(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _unresolved(v)]
+    return []
+
+
+@check(
+    "bulk.circular-references",
+    "Circular bulkId references are resolved, or the request gives up with 409",
+    requirements=["7644-3.7.1-01"],
+    level="MUST",
+    per_resource_type=True,
+    resource_types=[GROUP_URN],
+    needs=("bulk",),
+)
+def circular_references(ctx, rt):
+    """One bulk request creates two Groups, each naming the other as a member by "bulkId:". The server
+    tries to resolve the cycle (RFC 7644 §3.7.1): either both Groups exist afterwards, each listing the
+    other's id, or it gives up and answers 409 for the operations it could not complete. A Group stored
+    with a "bulkId:" string in its members, or a server error, fails. A 4xx other than 409 for both
+    operations means the server takes no Groups as members (nested groups are optional): skipped."""
+    _fits(ctx, 2)
+    schema = ctx.discovery.schema_of(rt)
+    members = schema.attribute("members") if schema is not None else None
+    if schema is not None and members is None:
+        raise NotApplicable(f"the {rt.name} schema has no members attribute")
+    with_type = members is None or members.sub("type") is not None
+    name = naming_attribute(ctx.discovery, rt)
+    bodies, ops = [], []
+    for mine, other in (("sctca", "sctcb"), ("sctcb", "sctca")):
+        body = ctx.payload(rt)
+        member = {"value": f"bulkId:{other}", **({"type": "Group"} if with_type else {})}
+        body["members"] = [member]
+        bodies.append(body)
+        ops.append({"method": "POST", "path": f"/{rt.path}", "bulkId": mine, "data": body})
+    reply = ctx.http.post("Bulk", _bulk(ops))
+    results = _results(reply.maybe_json()) if reply.status == 200 else []
+    by_bulk = {field(r, "bulkId"): r for r in results if _method(r) == "POST"}
+    ids = [_bulk_created(ctx, rt, by_bulk.get(op["bulkId"]), name, str(b.get(name, "")) if name else "")
+           if reply.status == 200 else None for op, b in zip(ops, bodies, strict=True)]
+    try:
+        expect(reply.status < 500, f"POST /Bulk with two {rt.name}s naming each other answered {said(reply)}")
+        if reply.status == 409:
+            ctx.passed("the server gave up on the cycle with 409, as RFC 7644 §3.7.1 allows")
+            return
+        if reply.status != 200:
+            raise NotApplicable(f"precondition: POST /Bulk answered {reply.status}; see bulk.status-200")
+        codes = [_code(field(by_bulk.get(op["bulkId"]), "status")) for op in ops]
+        expect(not any(c is not None and c >= 500 for c in codes),
+               f"the operations of the cycle got statuses {show(codes)}: a server error")
+        bad = []
+        for rid, op in zip(ids, ops, strict=True):
+            if rid is None:
+                continue
+            got = ctx.http.get(f"{rt.path}/{rid}")
+            left = _unresolved(field(got.maybe_json(), "members")) if got.status == 200 else []
+            if left:
+                bad.append(f"{rt.name} {rid} (bulkId {op['bulkId']}) was stored with members {show(left)}")
+        expect(not bad, "; ".join(bad) + ": a bulkId reference was kept as a string instead of resolved")
+        if all(ids):
+            values = []
+            for rid in ids:
+                got = ctx.http.get(f"{rt.path}/{rid}")
+                values.append([field(m, "value") for m in field(got.maybe_json(), "members") or []
+                               if isinstance(m, dict)])
+            expect(ids[1] in values[0] and ids[0] in values[1],
+                   f"both {rt.name}s were created, but their members are {show(values)}; each should list the "
+                   f"other's id ({ids[1]}, {ids[0]})")
+            ctx.passed(f"the cycle was resolved: {ids[0]} and {ids[1]} list each other")
+            return
+        failed = [c for c, rid in zip(codes, ids, strict=True) if rid is None]
+        if any(c == 409 for c in failed):
+            ctx.passed(f"the server gave up on the cycle with 409 (statuses {show(codes)}), as RFC 7644 §3.7.1 allows")
+            return
+        raise NotApplicable(f"the operations were refused with {show(codes)}: the server takes no {rt.name} as a "
+                            "member (nested groups are optional)")
+    finally:
+        for rid in ids:
+            _delete(ctx, rt, rid)
+
+
+def _reference_in_extension(ctx, rt: ResourceType) -> tuple[str, str]:
+    """(extension URN, attribute) of a complex extension attribute with a "value" sub-attribute that
+    references another resource of ``rt`` (e.g. the enterprise extension's manager)."""
+    for ext in rt.extensions:
+        schema = ctx.discovery.schemas.get(ext.schema)
+        for attr in schema.attributes if schema else []:
+            value = attr.sub("value") if attr.type == "complex" and not attr.multi_valued else None
+            if value is not None and attr.mutability == "readWrite" and value.mutability in ("readWrite", "immutable"):
+                ref = attr.sub("$ref")
+                if ref is None or not ref.reference_types or rt.name in ref.reference_types:
+                    return ext.schema, attr.name
+    raise NotApplicable(f"no schema extension of {rt.name} has a reference to another {rt.name} (like manager)")
+
+
+@check(
+    "bulk.bulkid-in-extension",
+    "A bulkId reference inside an extension attribute is resolved like a core one",
+    requirements=["7644-3.7.2-02", "7644-3.7.2-01"],
+    level="MUST",
+    per_resource_type=True,
+    resource_types=[USER_URN],
+    needs=("bulk",),
+)
+def bulkid_in_extension(ctx, rt):
+    """One bulk request creates a User and a second User whose extension attribute (the enterprise
+    extension's manager) names the first as "bulkId:<id>": the server resolves references inside
+    extensions like those in core attributes, so a GET of the second User gives the first one's id."""
+    _fits(ctx, 2)
+    urn, attr = _reference_in_extension(ctx, rt)
+    name = naming_attribute(ctx.discovery, rt)
+    first, second = ctx.payload(rt), ctx.payload(rt)
+    second[urn] = {**(second.get(urn) or {}), attr: {"value": "bulkId:sctm1"}}
+    second["schemas"] = [*[s for s in second.get("schemas", []) if s != urn], urn]
+    ops = [{"method": "POST", "path": f"/{rt.path}", "bulkId": "sctm1", "data": first},
+           {"method": "POST", "path": f"/{rt.path}", "bulkId": "sctm2", "data": second}]
+    reply = ctx.http.post("Bulk", _bulk(ops))
+    results = _results(reply.maybe_json()) if reply.status == 200 else []
+    by_bulk = {field(r, "bulkId"): r for r in results if _method(r) == "POST"}
+    ids = [_bulk_created(ctx, rt, by_bulk.get(op["bulkId"]), name, str(op["data"].get(name, "")) if name else "")
+           if reply.status == 200 else None for op in ops]
+    try:
+        if reply.status != 200:
+            raise NotApplicable(f"precondition: POST /Bulk answered {reply.status}; see bulk.status-200")
+        if not ids[0]:
+            raise NotApplicable(f"the first {rt.name} was not created; see bulk.operations-applied")
+        expect(ids[1], f"creating a {rt.name} whose {urn}:{attr}.value is a \"bulkId:\" reference to a {rt.name} "
+                       f"of the same request failed ({show(field(by_bulk.get('sctm2'), 'status'))})")
+        got = ctx.http.get(f"{rt.path}/{ids[1]}")
+        expect(got.status == 200, f"GET {rt.endpoint}/{ids[1]} answered {got.status}")
+        value = field(field(field(got.json_object(), urn), attr), "value")
+        expect(value == ids[0], f"{urn}:{attr}.value is {show(value)}; expected the new {rt.name}'s id {ids[0]}"
+               + (" — the reference was not resolved" if isinstance(value, str) and value.startswith("bulkId:")
+                  else ""))
+        ctx.passed(f"{attr}.value became {ids[0]}")
+    finally:
+        for rid in reversed(ids):
+            _delete(ctx, rt, rid)
 
 
 # -- limits (§3.7.4) ---------------------------------------------------------------------------------------
