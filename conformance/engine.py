@@ -24,6 +24,7 @@ from .registry import Check, all_checks
 from .verdicts import ExchangeError, NotApplicable, Verdict, Violation
 
 RUN_PREFIX = "sct"
+FUZZ_OFF = "fuzzing is opt-in: run with --fuzz, or use `scim-conformance fuzz`"
 
 
 class TargetUnusable(Exception):
@@ -39,6 +40,10 @@ class Settings:
     embedded: bool = False
     select: tuple[str, ...] = ()  # check id prefixes; empty: all
     levels: dict[str, str] = field(default_factory=dict)  # check id -> level, from a profile
+    fuzz: bool = False  # run the checks tagged "fuzz" (schemathesis; conformance/fuzz.py)
+    fuzz_examples: int = 10  # generated requests per operation and mode
+    fuzz_seconds: float = 60.0  # fuzzing time, shared by the resource types
+    fuzz_seed: int | None = None  # None: the derandomized stream
     credentials: Any = None  # conformance.auth.Credentials (Basic, OAuth, headers); None: the token above
     read_only: bool = False  # refuse POST/PUT/PATCH/DELETE: checks that write are skipped
     rate: float | None = None  # the most requests per second
@@ -192,8 +197,9 @@ class Run:
         for chk in all_checks():
             if self.settings.select and not any(chk.id.startswith(p) for p in self.settings.select):
                 continue
+            off = FUZZ_OFF if "fuzz" in chk.tags and not self.settings.fuzz else None  # opt-in: --fuzz
             if not chk.per_resource_type:
-                out.append(Case(chk))
+                out.append(Case(chk, skip_reason=off))
                 continue
             rts = [
                 rt for rt in self.discovery.resource_types
@@ -202,7 +208,7 @@ class Run:
             if not rts:
                 names = ", ".join(s.rsplit(":", 1)[-1] for s in chk.resource_types)
                 out.append(Case(chk, skip_reason=f"the target declares no {names} resource type"))
-            out.extend(Case(chk, rt) for rt in rts)
+            out.extend(Case(chk, rt, skip_reason=off) for rt in rts)
         return out
 
     def level_for(self, chk: Check) -> str:

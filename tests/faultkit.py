@@ -102,18 +102,22 @@ class Fault:
     proves: tuple[str, ...]
     collateral: dict[str, str] = field(default_factory=dict)  # check id (prefix) -> why it is disturbed too
     description: str = ""
+    settings: dict[str, Any] = field(default_factory=dict)  # Settings the proof run needs (e.g. fuzz=True)
 
 
 FAULTS: dict[str, Fault] = {}
 
 
-def fault(name: str, *, proves: list[str], collateral: dict[str, str] | None = None):
-    """Register a fault; ``proves`` and ``collateral`` name check ids (without the [ResourceType] part)."""
+def fault(name: str, *, proves: list[str], collateral: dict[str, str] | None = None,
+          settings: dict[str, Any] | None = None):
+    """Register a fault; ``proves`` and ``collateral`` name check ids (without the [ResourceType] part);
+    ``settings``: Settings fields its proof run needs, e.g. ``{"fuzz": True}`` for a check that is opt-in."""
 
     def register(func: FaultFunc) -> FaultFunc:
         if name in FAULTS:
             raise ValueError(f"fault {name} is registered twice")
-        FAULTS[name] = Fault(name, func, tuple(proves), dict(collateral or {}), " ".join((func.__doc__ or "").split()))
+        FAULTS[name] = Fault(name, func, tuple(proves), dict(collateral or {}), " ".join((func.__doc__ or "").split()),
+                             dict(settings or {}))
         return func
 
     return register

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from conformance.engine import Run, Settings
 from conformance.model import Outcome, Result
 
@@ -9,8 +11,9 @@ from conformance.model import Outcome, Result
 SEVERITY = {Outcome.PASS: 0, Outcome.SKIP: 0, Outcome.WARN: 1, Outcome.FAIL: 2, Outcome.ERROR: 2}
 
 
-def run_suite(url: str, token: str | None, select: tuple[str, ...] = ()) -> dict[str, Result]:
-    run = Run(Settings(url=url, token=token, select=select, timeout=10.0))
+def run_suite(url: str, token: str | None, select: tuple[str, ...] = (), **settings: Any) -> dict[str, Result]:
+    """``settings``: more :class:`Settings` fields (a fault that needs an opt-in group, e.g. ``fuzz=True``)."""
+    run = Run(Settings(url=url, token=token, select=select, timeout=10.0, **settings))
     try:
         run.start()
         run.run_all()

@@ -58,7 +58,7 @@ def test_fault_is_caught_by_its_check_only(name, faulty, baseline):
     flt = FAULTS[name]
     mw.active = flt
     try:
-        results = run_suite(target.url, target.token)
+        results = run_suite(target.url, target.token, **flt.settings)
     finally:
         mw.active = None
     levels = {c.id: c.level for c in all_checks()}
