@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import payloads
+from . import payloads, profiles
 from .discovery import GROUP_URN, USER_URN, Discovery, ResourceType, discover
 from .http import Reply, ScimHttp
 from .model import Exchange, Outcome, Result, outcome_for_violation
@@ -40,6 +40,7 @@ class Settings:
     embedded: bool = False
     select: tuple[str, ...] = ()  # check id prefixes; empty: all
     levels: dict[str, str] = field(default_factory=dict)  # check id -> level, from a profile
+    profiles: tuple[str, ...] = ()  # profiles/*.toml by name (conformance/profiles.py); empty: the one in `profile`
     fuzz: bool = False  # run the checks tagged "fuzz" (schemathesis; conformance/fuzz.py)
     fuzz_examples: int = 10  # generated requests per operation and mode
     fuzz_seconds: float = 60.0  # fuzzing time, shared by the resource types
@@ -100,6 +101,7 @@ class Context:
 
     def payload(self, rt: ResourceType, *, with_password: bool = False, tag: str | None = None) -> dict[str, Any]:
         body = payloads.build(self.discovery, rt, tag or self.tag(rt.name.lower()), with_password=with_password)
+        body = self.run.profile.complete(rt.name, body)  # what a server profile requires on create
         for key, value in body.items():  # the generated password is a secret too: keep it out of artifacts
             if key.lower() == "password" and isinstance(value, str):
                 self.http.redactor.add(value)
@@ -153,9 +155,11 @@ class Run:
     def __init__(self, settings: Settings, http: ScimHttp | None = None):
         self.settings = settings
         self.run_id = new_run_id()
-        self.http = http or ScimHttp(settings.url, settings.token, timeout=settings.timeout,
-                                     credentials=settings.credentials, read_only=settings.read_only,
-                                     rate=settings.rate)
+        self.profile = profiles.select(settings.profiles or tuple(settings.profile.split(",")))
+        settings.profile = self.profile.label
+        self.http = http or self.profile.http(settings.url, settings.token, timeout=settings.timeout,
+                                              credentials=settings.credentials, read_only=settings.read_only,
+                                              rate=settings.rate)
         self.discovery = Discovery()
         self.results: list[Result] = []
         self.started = dt.datetime.now(dt.UTC)
@@ -197,6 +201,8 @@ class Run:
         for chk in all_checks():
             if self.settings.select and not any(chk.id.startswith(p) for p in self.settings.select):
                 continue
+            if not self.profile.selects(chk.id, chk.tags):  # a profile's replay steps: only with --profile
+                continue
             off = FUZZ_OFF if "fuzz" in chk.tags and not self.settings.fuzz else None  # opt-in: --fuzz
             if not chk.per_resource_type:
                 out.append(Case(chk, skip_reason=off))
@@ -209,10 +215,13 @@ class Run:
                 names = ", ".join(s.rsplit(":", 1)[-1] for s in chk.resource_types)
                 out.append(Case(chk, skip_reason=f"the target declares no {names} resource type"))
             out.extend(Case(chk, rt, skip_reason=off) for rt in rts)
+        for case in out:  # documented vendor limits (profile [[skip]])
+            case.skip_reason = case.skip_reason or self.profile.skip_reason(case.check.id)
         return out
 
     def level_for(self, chk: Check) -> str:
-        return self.settings.levels.get(chk.id, chk.level)
+        """The check's level, changed by --profile or settings; "INFO": a finding that never warns or fails."""
+        return self.settings.levels.get(chk.id) or self.profile.level(chk.id, chk.requirements, chk.level) or chk.level
 
     def execute(self, case: Case) -> Result:
         chk = case.check
@@ -225,6 +234,9 @@ class Run:
             level=self.level_for(chk),
             resource_type=case.rt.name if case.rt else None,
         )
+        info = result.level == "INFO"
+        if info:  # reported as a MAY-level finding, marked "info: " (profiles.is_info)
+            result.level = "MAY"
         ctx = Context(self, result, case.rt)
         started = time.perf_counter()
         self.http.sink = result.exchanges
@@ -245,7 +257,7 @@ class Run:
             result.message = result.message or "conforms"
         except Violation as exc:
             result.outcome = outcome_for_violation(result.level)
-            result.message = exc.message
+            result.message = (profiles.INFO_PREFIX if info else "") + exc.message
         except NotApplicable as exc:
             result.outcome, result.message = Outcome.SKIP, exc.message
         except ExchangeError as exc:
@@ -313,7 +325,8 @@ class Run:
             try:
                 tag = self.next_tag("sample")  # shown as such on the tenant
                 with deferred_interrupts():
-                    self._samples[rt.name] = self.post_resource(rt, payloads.build(self.discovery, rt, tag))
+                    body = self.profile.complete(rt.name, payloads.build(self.discovery, rt, tag))
+                    self._samples[rt.name] = self.post_resource(rt, body)
             finally:
                 self.http.sink = sink
         created = self._samples[rt.name]
