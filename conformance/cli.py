@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per request (default: 10)")
     run.add_argument("--select", action="append", default=[], metavar="PREFIX",
                      help="run only checks whose id starts with PREFIX (repeatable)")
+    run.add_argument("--seed", type=int, metavar="N",
+                     help="seed of the generated queries (default: the same derandomized stream every run)")
+    run.add_argument("--examples", type=int, metavar="N", help="generated queries to try (default: 25)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
 
     req = sub.add_parser("requirements", help="print the requirement catalogue with coverage")
@@ -115,6 +118,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .model import Outcome
     from .plugin import SUITE_FILE, PrestartedRun
 
+    if args.examples is not None and args.examples < 1:
+        _err("--examples must be a positive number")
+        return EXIT_UNUSABLE
     if args.timeout <= 0:
         _err("--timeout must be positive")
         return EXIT_UNUSABLE
@@ -142,6 +148,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         url, credentials = target.url, from_options(token=target.token)
         print(f"embedded target: scim2-server at {url}")
     run = Run(Settings(url=url, timeout=args.timeout, embedded=target is not None, select=tuple(args.select),
+                       seed=args.seed, examples=args.examples,
                        credentials=credentials, read_only=args.read_only, rate=args.rate))
     try:
         prime(run)

@@ -88,6 +88,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--scim-select", action="append", default=[], metavar="PREFIX", help="run only checks whose id starts so"
     )
+    group.addoption("--scim-seed", type=int, help="seed of the generated queries (default: derandomized)")
+    group.addoption("--scim-examples", type=int, help="generated queries to try (default 25)")
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -120,6 +122,8 @@ def _start_session(config: pytest.Config) -> ScimSession:
         timeout=config.getoption("scim_timeout"),
         embedded=target is not None,
         select=tuple(config.getoption("scim_select")),
+        seed=config.getoption("scim_seed"),
+        examples=config.getoption("scim_examples"),
         credentials=credentials,
         read_only=config.getoption("scim_read_only"),
         rate=rate,

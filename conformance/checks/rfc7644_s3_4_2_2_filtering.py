@@ -372,12 +372,13 @@ def unknown_attribute(ctx, rt):
        requirements=["7644-3.4.2.2-04", "7644-3.4.2.2-01"], level="MUST",
        per_resource_type=True, resource_types=(USER_URN,))
 def unsupported_not_ignored(ctx, rt):
-    """When /ServiceProviderConfig says filter.supported=false, a query with a filter no resource
-    matches (a fresh run-tagged userName, count=1) answers an error (400, 403 or 501), or 200 with no
-    resource: returning resources the filter does not match breaks "only matching resources are
-    returned"."""
+    """When /ServiceProviderConfig says filter.supported=false, a query (count=1, on an endpoint holding
+    a resource the suite created) with a filter no resource matches (a fresh run-tagged userName)
+    answers an error (400, 403 or 501), or 200 with no resource: returning resources the filter does
+    not match breaks "only matching resources are returned"."""
     if ctx.discovery.supports("filter"):
         raise NotApplicable("filtering is advertised; the filter checks grade it")
+    ctx.created_ok(rt)  # so that the endpoint holds a resource the filter does not match
     value = ctx.tag("nofilter")
     params = {"filter": f"userName eq {q(value)}", "count": "1"}
     reply = ctx.http.get(rt.path, params=params)
@@ -388,8 +389,9 @@ def unsupported_not_ignored(ctx, rt):
     expect(reply.status == 200, f"{asked} answered {said(reply)}; expected an error or 200 without resources")
     body = reply.json_object()
     resources = [r for r in body.get("Resources") or [] if isinstance(r, dict)]
-    expect(not resources, f"{asked} returned {len(resources)} resource(s) (e.g. "
-                          f"{show(field(resources[0], 'userName'))}) though none matches: the filter was ignored")
+    if resources:
+        raise Violation(f"{asked} returned {len(resources)} resource(s) (e.g. userName "
+                        f"{show(field(resources[0], 'userName'))}) though none matches: the filter was ignored")
     ctx.passed(f"{asked}: 200 without resources")
 
 

@@ -69,9 +69,10 @@ def _grade(ctx, rt: ResourceType, cases: list[tuple[str, str | None]]) -> int:
 @check("sort.ascending", "sortBy orders the results ascending by default, by the attribute's rules",
        requirements=["7644-3.4.2.3-03", "7644-3.4.2.3-04", "7644-3.4.2.3-05"], level="MUST", **USERS)
 def ascending(ctx, rt):
-    """sortBy=userName (mixed case: compared without case, as userName is not caseExact),
-    sortBy=name.familyName and sortBy=title (absent on some: those come last) without sortOrder, and
-    with sortOrder=ascending, return the population in ascending order."""
+    """sortBy=userName, sortBy=name.familyName (family names in mixed case, "Archer" and "archer"
+    among them: compared without case, as the attribute is not caseExact) and sortBy=title (absent on
+    some: those come last) without sortOrder, and with sortOrder=ascending, return the population in
+    ascending order."""
     n = _grade(ctx, rt, [("userName", None), ("name.familyName", None), ("title", None),
                          ("userName", "ascending")])
     ctx.passed(f"{n} sorted queries came in ascending order")
