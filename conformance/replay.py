@@ -96,8 +96,10 @@ def run_step(ctx: Any, prof: Profile, step: Step) -> None:
         except _Failed as exc:
             if action.get("precondition"):
                 raise NotApplicable(f"precondition: {exc.message}; see the step that tests it") from None
-            raise Violation(f"{prof.title} needs: {step.need} — {exc.message} [{step.cite}]") from None
-    ctx.passed(f"{prof.title} gets what it needs: {'; '.join(done)} [{step.cite}]")
+            verb = "needs" if prof.kind == "client" else "documents"
+            raise Violation(f"{prof.title} {verb}: {step.need} — {exc.message} [{step.cite}]") from None
+    verb = "gets what it needs" if prof.kind == "client" else "behaves as documented"
+    ctx.passed(f"{prof.title} {verb}: {'; '.join(done)} [{step.cite}]")
 
 
 def _request(ctx: Any, prof: Profile, step: Step, action: dict[str, Any], env: dict[str, Any]) -> str:
