@@ -223,3 +223,14 @@ def search_invalid_filter_200(req: Request, forward: Forward) -> Response:
         resp.status = 200
         resp.data = {"schemas": [LIST_URN], "totalResults": 0, "itemsPerPage": 0, "startIndex": 1, "Resources": []}
     return resp
+
+
+@fault("proj-filter-on-never-refused", proves=["projection.filter-on-never"])
+def filter_on_never_refused(req: Request, forward: Forward) -> Response:
+    """A filter that names password is refused with 400 invalidFilter."""
+    if req.method == "GET" and "password" in req.query.get("filter", "").lower():
+        resp = Response(400, [("Content-Type", "application/scim+json")], b"")
+        resp.data = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400",
+                     "scimType": "invalidFilter", "detail": "password cannot be filtered on"}
+        return resp
+    return forward(req)

@@ -525,6 +525,38 @@ def never_in_queries(ctx, rt):
 SEARCH_URN = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
 
 
+@check(
+    "projection.filter-on-never",
+    'A filter may compare an attribute returned "never" (password)',
+    requirements=["7643-7-23"],
+    level="MAY",
+    per_resource_type=True,
+    needs=("filter",),
+)
+def filter_on_never(ctx, rt):
+    """A resource is created with a password (any string attribute declared returned "never" the
+    client can write); filter=<naming attribute> eq "<its value>" and password eq "<the password>"
+    finds it, without returning the password. RFC 7643 §7 lets the server allow this, so a refusal
+    or an empty result only warns; a password in the result is graded by the "never" checks."""
+    never = [p for p in never_attributes(ctx, rt) if p.urn is None]
+    body = ctx.payload(rt, with_password=True)
+    usable = [p for p in never if isinstance(get_ci(body, p.name)[1], str)]
+    if not usable:
+        raise NotApplicable(f'{rt.name} has no string attribute returned "never" the suite sets')
+    created = ctx.created_ok(rt, body)
+    name = naming(ctx, rt)
+    secret = usable[0]
+    filt = f"{name} eq {json.dumps(body[name])} and {secret} eq {json.dumps(get_ci(body, secret.name)[1])}"
+    reply = ctx.http.get(rt.path, params={"filter": filt})
+    asked = f"GET {rt.endpoint}?filter={name} eq ... and {secret} eq <the value set>"
+    if reply.status != 200:
+        raise Violation(f"{asked} answered {said(reply)}: filtering on {secret} is not supported (allowed)")
+    ids = [get_ci(r, "id")[1] for r in list_resources(reply.maybe_json())]
+    expect(created.id in ids, f"{asked} answered 200 without the resource: {secret} is accepted in a filter "
+                              "but never matches")
+    ctx.passed(f"a filter on {secret} found the resource")
+
+
 # -- lists -------------------------------------------------------------------------------------------------------
 
 

@@ -124,7 +124,11 @@ def root(ctx):
     for rt in rts:
         body = ctx.payload(rt)
         body["externalId"] = f"{tag}-{rt.name.lower()}"
-        made.append(ctx.created_ok(rt, body))
+        created = ctx.created_ok(rt, body)
+        if field(default_form(ctx, created), "externalId") != body["externalId"]:
+            raise NotApplicable(f"the {rt.name} created does not show the externalId sent; the root search "
+                                "looks resources up by it")
+        made.append(created)
     filt = f"externalId sw {json.dumps(tag)}"
     reply, asked = _search(ctx, "", "", filter=filt)
     body = _list(reply, asked)
