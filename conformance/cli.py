@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per request (default: 10)")
     run.add_argument("--select", action="append", default=[], metavar="PREFIX",
                      help="run only checks whose id starts with PREFIX (repeatable)")
+    run.add_argument("--profile", action="append", default=[], metavar="NAME",
+                     help="vendor profile (repeatable, reported side by side; default: rfc); see `profiles`")
     run.add_argument("--seed", type=int, metavar="N",
                      help="seed of the generated queries (default: the same derandomized stream every run)")
     run.add_argument("--examples", type=int, metavar="N", help="generated queries to try (default: 25)")
@@ -51,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     req.add_argument("--status", choices=["covered", "uncovered", "untestable"], help="only this status")
 
     sub.add_parser("checks", help="list the checks with their requirements and level")
+    sub.add_parser("profiles", help="list the vendor profiles (--profile NAME) with a one-line description")
 
     clean = sub.add_parser("cleanup", help="delete what a run left on the target (found by the run id prefix)")
     clean.add_argument("url", help="base URL of the SCIM service provider")
@@ -98,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_requirements(args)
         if args.command == "cleanup":
             return cmd_cleanup(args)
+        if args.command == "profiles":
+            return cmd_profiles()
         return cmd_checks()
     except BrokenPipeError:  # `scim-conformance requirements | head`
         return EXIT_OK
@@ -124,6 +129,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.timeout <= 0:
         _err("--timeout must be positive")
         return EXIT_UNUSABLE
+    from .profiles import ProfileError, select
+
+    try:
+        select(list(args.profile))  # an unknown or broken profile: one line, before any request
+    except ProfileError as exc:
+        _err(str(exc))
+        return EXIT_UNUSABLE
     sigterm_as_interrupt()
     if args.url and not args.url.startswith(("http://", "https://")):
         _err(f"the URL must start with http:// or https://, not {args.url!r}")
@@ -148,6 +160,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         url, credentials = target.url, from_options(token=target.token)
         print(f"embedded target: scim2-server at {url}")
     run = Run(Settings(url=url, timeout=args.timeout, embedded=target is not None, select=tuple(args.select),
+                       profiles=tuple(args.profile),
                        seed=args.seed, examples=args.examples,
                        credentials=credentials, read_only=args.read_only, rate=args.rate))
     try:
@@ -242,6 +255,21 @@ def cmd_requirements(args: argparse.Namespace) -> int:
         )
         + f"; {len(musts)} MUST/SHOULD-tier covered"
     )
+    return EXIT_OK
+
+
+def cmd_profiles() -> int:
+    from .profiles import ProfileError, available
+
+    try:
+        profiles = available()
+    except ProfileError as exc:
+        _err(str(exc))
+        return EXIT_UNUSABLE
+    for p in sorted(profiles.values(), key=lambda p: (("base", "client", "server").index(p.kind), p.name)):
+        counted = ((len(p.skips), "skip"), (len(p.steps), "step"))
+        parts = [f"{n} {word}{'s' if n != 1 else ''}" for n, word in counted if n]
+        print(f"{p.name:<24} {p.kind:<6} {p.description}" + (f" [{', '.join(parts)}]" if parts else ""))
     return EXIT_OK
 
 

@@ -20,6 +20,7 @@ from . import auth, report
 from .embedded import EmbeddedTarget
 from .engine import Case, Run, Settings, TargetUnusable, sigterm_as_interrupt
 from .model import Outcome
+from .profiles import INFO_PREFIX, ProfileError, readiness
 
 SUITE_FILE = Path(__file__).with_name("suite.py")
 STATE_KEY = pytest.StashKey["ScimSession"]()
@@ -88,6 +89,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--scim-select", action="append", default=[], metavar="PREFIX", help="run only checks whose id starts so"
     )
+    group.addoption(
+        "--scim-profile", action="append", default=[], metavar="NAME",
+        help="vendor profile (repeatable; default rfc; list them: scim-conformance profiles)",
+    )
     group.addoption("--scim-seed", type=int, help="seed of the generated queries (default: derandomized)")
     group.addoption("--scim-examples", type=int, help="generated queries to try (default 25)")
 
@@ -122,13 +127,19 @@ def _start_session(config: pytest.Config) -> ScimSession:
         timeout=config.getoption("scim_timeout"),
         embedded=target is not None,
         select=tuple(config.getoption("scim_select")),
+        profiles=tuple(config.getoption("scim_profile")),
         seed=config.getoption("scim_seed"),
         examples=config.getoption("scim_examples"),
         credentials=credentials,
         read_only=config.getoption("scim_read_only"),
         rate=rate,
     )
-    run = Run(settings)
+    try:
+        run = Run(settings)
+    except ProfileError as exc:  # --scim-profile names no profile: one line, exit 2
+        if target is not None:
+            target.stop()
+        raise TargetUnusable(str(exc)) from None
     try:
         if isinstance(run.http.auth, auth.OAuthClientCredentials):
             try:
@@ -207,6 +218,8 @@ def verdict(result: Any) -> None:
         pytest.skip(result.message)
     if result.outcome is Outcome.FAIL:
         pytest.fail(f"{result.message} ({cited})", pytrace=False)
+    if result.outcome is Outcome.WARN and result.message.startswith(INFO_PREFIX):
+        return  # a profile made this finding information only: shown in the summary, not a warning
     if result.outcome is Outcome.WARN:
         warnings.warn(ScimWarning(f"{result.id}: {result.message} ({cited})"), stacklevel=2)
 
@@ -227,12 +240,16 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     tr.section("SCIM conformance")
     for r in results:
         if r.outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR):
-            tr.write_line(f"{r.outcome.value.upper():5} {r.id} ({r.level} {', '.join(r.requirements)}): {r.message}")
+            mark = "INFO" if r.message.startswith(INFO_PREFIX) else r.outcome.value.upper()
+            tr.write_line(f"{mark:5} {r.id} ({r.level} {', '.join(r.requirements)}): {r.message}")
     tr.write_line(
         f"target {state.run.settings.url}: "
         + ", ".join(f"{counts[o]} {o.value}" for o in Outcome)
         + f" ({len(results)} results, {state.run.http.request_count} requests)"
     )
+    shown = state.run.profile.names != ("rfc",)  # the default profile says nothing the counts do not
+    for line in readiness(state.run.profile, results) if shown else []:
+        tr.write_line(f"profile {line['name']}: {line['verdict']}")
     if state.run.leftovers:
         tr.write_line("could not delete: " + "; ".join(state.run.leftovers))
     if state.report_path:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, profiles
 from .engine import Run, iter_outcomes
 
 REPORT_VERSION = "1"
@@ -26,6 +26,7 @@ def build(run: Run) -> dict[str, Any]:
         "duration_s": round(run.duration_s, 3),
         "summary": summary,
         "discovery": discovery,
+        "profiles": {p["name"]: p for p in profiles.readiness(run.profile, run.results)},  # verdict per --profile
         "results": [r.to_dict() for r in run.results],
     }
 
