@@ -47,12 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seed of the generated queries (default: the same derandomized stream every run)")
     run.add_argument("--examples", type=int, metavar="N", help="generated queries to try (default: 25)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    add_report_options(run)
 
     req = sub.add_parser("requirements", help="print the requirement catalogue with coverage")
     req.add_argument("--json", action="store_true", help="print JSON")
     req.add_argument("--status", choices=["covered", "uncovered", "untestable"], help="only this status")
 
     sub.add_parser("checks", help="list the checks with their requirements and level")
+
+    explain = sub.add_parser("explain", help="what a check or requirement is about, and how servers fix it")
+    explain.add_argument("id", help="a check id (create.status-201), result id or requirement id (7644-3.3-07)")
+
+    rep = sub.add_parser("report", help="render JSON reports: one as HTML/JUnit/terminal, several as a comparison")
+    rep.add_argument("reports", nargs="+", metavar="REPORT.json", help="JSON reports written by `run`")
+    rep.add_argument("--html", metavar="PATH", help="write HTML (several reports: a results × targets matrix)")
+    rep.add_argument("--junit", metavar="PATH", help="write JUnit XML (one report only)")
+    rep.add_argument("--baseline", metavar="FILE", help="apply this baseline (one report only)")
+    rep.add_argument("--fail-on", choices=["must", "should", "never"], default="must",
+                     help="exit 1 on unaccepted MUST failures/errors (must), also warnings (should), or never")
     sub.add_parser("profiles", help="list the vendor profiles (--profile NAME) with a one-line description")
 
     clean = sub.add_parser("cleanup", help="delete what a run left on the target (found by the run id prefix)")
@@ -64,6 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per request (default: 10)")
     add_auth_options(clean)
     return parser
+
+
+def add_report_options(run: argparse.ArgumentParser) -> None:
+    run.add_argument("--junit", metavar="PATH", help="also write JUnit XML here")
+    run.add_argument("--html", metavar="PATH", help="also write a single-file HTML report here")
+    run.add_argument("--allure", metavar="DIR", help="also write Allure results into DIR (emptied first)")
+    run.add_argument("--baseline", metavar="FILE", help="TOML list of accepted deviations ([[accepted]] id, reason)")
+    run.add_argument("--fail-on", choices=["must", "should", "never"], default="must",
+                     help="exit 1 on unaccepted MUST failures or errors (must, the default), "
+                          "also on warnings (should), or never")
+    run.add_argument("--config", metavar="FILE",
+                     help="configuration file (default: ./scim-conformance.toml or [tool.scim-conformance] "
+                          "in ./pyproject.toml)")
+    run.add_argument("--no-config", action="store_true", help="ignore configuration files")
 
 
 def add_auth_options(parser: argparse.ArgumentParser) -> None:
@@ -93,10 +119,25 @@ def credentials_from(args: argparse.Namespace) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["run"]:  # scim-conformance.toml / [tool.scim-conformance]: defaults the options override
+        from .reporting import ReportError
+        from .reporting.config import apply as apply_config
+
+        try:
+            apply_config(parser, parser._subparsers._group_actions[0].choices["run"], argv[1:])
+        except ReportError as exc:
+            _err(str(exc))
+            return EXIT_UNUSABLE
+    args = parser.parse_args(argv)
     try:
         if args.command == "run":
             return cmd_run(args)
+        if args.command in ("explain", "report"):
+            from .reporting.commands import cmd_explain, cmd_report
+
+            return cmd_explain(args) if args.command == "explain" else cmd_report(args)
         if args.command == "requirements":
             return cmd_requirements(args)
         if args.command == "cleanup":
@@ -120,7 +161,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from .embedded import EmbeddedTarget
     from .engine import Run, Settings, TargetUnusable, sigterm_as_interrupt
-    from .model import Outcome
     from .plugin import SUITE_FILE, PrestartedRun
 
     if args.examples is not None and args.examples < 1:
@@ -143,6 +183,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     json_path = args.json or str(
         Path(args.reports) / f"scim-report-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
     )
+    from .reporting import ReportError
+    from .reporting.commands import finish, prepare
+
+    try:
+        outputs = prepare(args, json_path)
+    except ReportError as exc:
+        _err(str(exc))
+        return EXIT_UNUSABLE
+    if getattr(args, "token_env", None) and not args.token:  # token-env in the configuration file
+        args.token = os.environ.get(args.token_env)
     if args.rate is not None and not args.rate > 0:
         _err("--rate must be a positive number of requests per second")
         return EXIT_UNUSABLE
@@ -179,9 +229,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         str(SUITE_FILE), "-c", os.devnull, "--rootdir", str(SUITE_FILE.parent),
         "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning",
     ]
-    pytest_args += ["-p", "no:terminal"] if args.quiet else ["--tb=no", "-q", "--disable-warnings"]
-    code = pytest.main(pytest_args, plugins=[PrestartedRun(run, target, json_path)])
+    pytest_args += outputs.pytest_args()
+    code = pytest.main(pytest_args, plugins=[PrestartedRun(run, target, None), *outputs.plugins(run)])
     if code == pytest.ExitCode.INTERRUPTED:
+        finish(run, outputs, interrupted=True)  # what ran so far is reported
         if run.leftovers:
             _err("interrupted; could not delete: " + "; ".join(run.leftovers))
         else:
@@ -190,11 +241,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         _err(f"the suite could not run (pytest exit code {int(code)})")
         return EXIT_UNUSABLE
-    if args.quiet:
-        counts = {o: sum(1 for r in run.results if r.outcome is o) for o in Outcome}
-        print(", ".join(f"{counts[o]} {o.value}" for o in Outcome) + f"; JSON report: {json_path}")
-    bad = any(r.outcome in (Outcome.FAIL, Outcome.ERROR) for r in run.results)
-    return EXIT_FAILED if bad else EXIT_OK
+    return finish(run, outputs)
 
 
 def prime(run: Any) -> None:
