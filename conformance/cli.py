@@ -47,6 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seed of the generated queries (default: the same derandomized stream every run)")
     run.add_argument("--examples", type=int, metavar="N", help="generated queries to try (default: 25)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    run.add_argument("-n", "--workers", type=int, default=1, metavar="N",
+                     help="run the checks on N threads (each check keeps to its own data; default 1)")
+    run.add_argument("--fuzz", action="store_true",
+                     help="also run the fuzz checks (schemathesis from /Schemas; off by default)")
+    run.add_argument("--fuzz-examples", type=int, default=10, metavar="N",
+                     help="fuzz: generated requests per operation and mode (default 10)")
+    run.add_argument("--fuzz-seconds", type=float, default=60.0, metavar="S",
+                     help="fuzz: time budget, shared by the resource types (default 60)")
     add_report_options(run)
 
     req = sub.add_parser("requirements", help="print the requirement catalogue with coverage")
@@ -54,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     req.add_argument("--status", choices=["covered", "uncovered", "untestable"], help="only this status")
 
     sub.add_parser("checks", help="list the checks with their requirements and level")
+
+    from . import fuzz, load
+
+    fuzz.add_parser(sub, add_auth_options)
+    load.add_parser(sub, add_auth_options)
 
     explain = sub.add_parser("explain", help="what a check or requirement is about, and how servers fix it")
     explain.add_argument("id", help="a check id (create.status-201), result id or requirement id (7644-3.3-07)")
@@ -142,6 +155,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_requirements(args)
         if args.command == "cleanup":
             return cmd_cleanup(args)
+        if args.command in ("fuzz", "load"):
+            from . import fuzz, load
+
+            return fuzz.cmd_fuzz(args) if args.command == "fuzz" else load.cmd_load(args)
         if args.command == "profiles":
             return cmd_profiles()
         return cmd_checks()
@@ -211,7 +228,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"embedded target: scim2-server at {url}")
     run = Run(Settings(url=url, timeout=args.timeout, embedded=target is not None, select=tuple(args.select),
                        profiles=tuple(args.profile),
-                       seed=args.seed, examples=args.examples,
+                       seed=args.seed, examples=args.examples, workers=max(1, args.workers), fuzz=args.fuzz,
+                       fuzz_examples=args.fuzz_examples, fuzz_seconds=args.fuzz_seconds,
                        credentials=credentials, read_only=args.read_only, rate=args.rate))
     try:
         prime(run)
@@ -242,6 +260,37 @@ def cmd_run(args: argparse.Namespace) -> int:
         _err(f"the suite could not run (pytest exit code {int(code)})")
         return EXIT_UNUSABLE
     return finish(run, outputs)
+
+
+def open_run(args: argparse.Namespace, **settings: Any) -> tuple[Any, Any]:
+    """A started run for the tool commands (fuzz, load): the target of ``args``, or the embedded one.
+    Raises ``TargetUnusable`` (or ``CredentialError``/``OAuthError``) with a one-line reason."""
+    from .auth import from_options
+    from .embedded import EmbeddedTarget
+    from .engine import Run, Settings, TargetUnusable
+
+    if args.url and not args.url.startswith(("http://", "https://")):
+        raise TargetUnusable(f"the URL must start with http:// or https://, not {args.url!r}")
+    if args.timeout <= 0:
+        raise TargetUnusable("--timeout must be positive")
+    credentials = credentials_from(args)
+    target = None
+    url = args.url
+    if not url:
+        target = EmbeddedTarget().start()
+        url, credentials = target.url, from_options(token=target.token)
+        print(f"embedded target: scim2-server at {url}")
+    run = Run(Settings(url=url, timeout=args.timeout, embedded=target is not None, credentials=credentials,
+                       **settings))
+    try:
+        prime(run)
+        run.start()
+    except BaseException:
+        run.http.close()
+        if target:
+            target.stop()
+        raise
+    return run, target
 
 
 def prime(run: Any) -> None:

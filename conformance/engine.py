@@ -45,6 +45,7 @@ class Settings:
     fuzz_examples: int = 10  # generated requests per operation and mode
     fuzz_seconds: float = 60.0  # fuzzing time, shared by the resource types
     fuzz_seed: int | None = None  # None: the derandomized stream
+    workers: int = 1  # checks run on this many threads (conformance/parallel.py)
     credentials: Any = None  # conformance.auth.Credentials (Basic, OAuth, headers); None: the token above
     read_only: bool = False  # refuse POST/PUT/PATCH/DELETE: checks that write are skipped
     rate: float | None = None  # the most requests per second
@@ -166,6 +167,7 @@ class Run:
         self._t0 = time.perf_counter()
         self._seq = 0
         self._samples: dict[str, Created] = {}
+        self.lock = threading.RLock()  # tags and shared data made once per run, for parallel runs (-n)
         self.population: Any = None  # conformance.population.Population, made by the first query check
         self.leftovers: list[str] = []  # resources the suite created but could not delete
         self.cleanup_log: list[Exchange] = []
@@ -302,9 +304,11 @@ class Run:
 
     # -- data helpers used by Context ------------------------------------------------------------
     def next_tag(self, hint: str = "") -> str:
-        self._seq += 1
+        with self.lock:
+            self._seq += 1
+            seq = self._seq
         hint = "".join(c for c in hint.lower() if c.isalnum())[:10]
-        return f"{self.run_id}-{self._seq:04d}{'-' + hint if hint else ''}"
+        return f"{self.run_id}-{seq:04d}{'-' + hint if hint else ''}"
 
     def post_resource(self, rt: ResourceType, body: dict[str, Any], **kw: Any) -> Created:
         reply = self.http.post(rt.path, body, **kw)
@@ -319,16 +323,17 @@ class Run:
         return Created(rt=rt, sent=body, reply=reply, body=body_out, id=rid, location=location)
 
     def sample(self, rt: ResourceType) -> Created:
-        if rt.name not in self._samples:
-            sink = self.http.sink
-            self.http.sink = None  # the exchange is attached to every check that uses the sample
-            try:
-                tag = self.next_tag("sample")  # shown as such on the tenant
-                with deferred_interrupts():
-                    body = self.profile.complete(rt.name, payloads.build(self.discovery, rt, tag))
-                    self._samples[rt.name] = self.post_resource(rt, body)
-            finally:
-                self.http.sink = sink
+        with self.lock:  # one sample per type, also when checks run in parallel
+            if rt.name not in self._samples:
+                sink = self.http.sink
+                self.http.sink = None  # the exchange is attached to every check that uses the sample
+                try:
+                    tag = self.next_tag("sample")  # shown as such on the tenant
+                    with deferred_interrupts():
+                        body = self.profile.complete(rt.name, payloads.build(self.discovery, rt, tag))
+                        self._samples[rt.name] = self.post_resource(rt, body)
+                finally:
+                    self.http.sink = sink
         created = self._samples[rt.name]
         if created.reply.status not in (200, 201) or not created.id:
             raise NotApplicable(

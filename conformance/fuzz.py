@@ -431,3 +431,62 @@ def curl_for(exchange: Exchange) -> str:
         parts += ["--data-binary", shlex.quote(exchange.request_body)]
     return " ".join(parts)
 
+
+
+# -- the `scim-conformance fuzz` command ---------------------------------------------------------------
+
+
+def add_parser(sub: Any, add_auth_options: Any) -> None:
+    p = sub.add_parser("fuzz", help="fuzz the target with schemathesis, from its own /ResourceTypes and /Schemas")
+    p.add_argument("url", nargs="?", help="base URL of the SCIM service provider (no URL: the embedded scim2-server)")
+    p.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES, metavar="N",
+                   help=f"generated requests per operation and mode (default {DEFAULT_EXAMPLES})")
+    p.add_argument("--seconds", type=float, default=DEFAULT_SECONDS, metavar="S",
+                   help=f"time budget, shared by the resource types (default {DEFAULT_SECONDS:g})")
+    p.add_argument("--seed", type=int, help="draw another stream of requests (default: the same every run)")
+    p.add_argument("--json", metavar="PATH", help="write the JSON report here")
+    p.add_argument("--openapi", metavar="PATH", help="also write the derived OpenAPI document here")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per request (default: 10)")
+    add_auth_options(p)
+
+
+def cmd_fuzz(args: Any) -> int:
+    """Exit 0: no finding; 1: a finding (fail or warn) or a broken exchange; 2: no run could be made."""
+    from . import report
+    from .auth import CredentialError, OAuthError
+    from .cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE, _err, open_run
+    from .engine import TargetUnusable
+    from .model import Outcome
+
+    if args.examples < 1 or not args.seconds > 0:
+        _err("--examples and --seconds must be positive")
+        return EXIT_UNUSABLE
+    try:
+        run, target = open_run(args, fuzz=True, select=("fuzz.",), fuzz_examples=args.examples,
+                               fuzz_seconds=args.seconds, fuzz_seed=args.seed)
+    except (TargetUnusable, CredentialError, OAuthError) as exc:
+        _err(str(exc))
+        return EXIT_UNUSABLE
+    try:
+        if args.openapi:
+            from pathlib import Path
+
+            Path(args.openapi).write_text(json.dumps(openapi.derive(run.discovery, run.settings.url), indent=2))
+            print(f"OpenAPI document: {args.openapi}")
+        results = run.run_all()
+        if args.json:
+            print(f"JSON report: {report.write(report.build(run), args.json)}")
+    finally:
+        run.http.close()
+        if target:
+            target.stop()
+    for camp, _ in _state(run)["campaigns"].values():
+        print(camp.summary())
+        for problem in camp.problems[:5]:
+            print(f"  note: {problem}")
+    for r in results:
+        print(f"{r.outcome.value.upper():5} {r.id} ({r.level} {', '.join(r.requirements)}): {r.message}")
+    if run.leftovers:
+        print("could not delete: " + "; ".join(run.leftovers))
+    bad = any(r.outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR) for r in results)
+    return EXIT_FAILED if bad else EXIT_OK

@@ -7,6 +7,7 @@ is running, and turns a broken exchange (refused, reset, timeout) into :class:`E
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -124,12 +125,23 @@ class ScimHttp:
         self.read_only = read_only  # refuse writes: the check is skipped (conformance/guard.py)
         self.limiter = RateLimiter(rate) if rate else None
         self.rejected: set[int] = set()  # id() of exchanges whose credentials the target refused (401/403)
+        self._local = threading.local()  # the sink of the check running in each thread (parallel runs)
+        self._count_lock = threading.Lock()
         self.sink: list[Exchange] | None = None
         self.request_count = 0
         self._client = httpx.Client(
             timeout=timeout, follow_redirects=False, transport=transport, headers={"User-Agent": _ua()},
             auth=self.auth,
         )
+
+    @property
+    def sink(self) -> list[Exchange] | None:
+        """Where the exchanges of the check running in this thread are recorded (None: nowhere)."""
+        return getattr(self._local, "sink", None)
+
+    @sink.setter
+    def sink(self, value: list[Exchange] | None) -> None:
+        self._local.sink = value
 
     def close(self) -> None:
         self._client.close()
@@ -178,9 +190,11 @@ class ScimHttp:
             request_headers=self.redactor.headers(request.headers.multi_items()),
             request_body=_cut(self.redactor.text(body.decode("utf-8", "replace")) if body else None),
         )
-        if self.sink is not None:
-            self.sink.append(exchange)
-        self.request_count += 1
+        sink = self.sink
+        if sink is not None:
+            sink.append(exchange)
+        with self._count_lock:
+            self.request_count += 1
         if self.limiter:
             self.limiter.wait()
         started = time.perf_counter()

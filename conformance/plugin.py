@@ -39,6 +39,7 @@ class ScimSession:
         self.json_path = json_path
         self.report_path: Path | None = None
         self._cases: list[Case] | None = None
+        self.done: dict[str, Any] = {}  # case id -> result, for cases a parallel run (-n) executed ahead
 
     @property
     def cases(self) -> list[Case]:
@@ -94,6 +95,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="vendor profile (repeatable; default rfc; list them: scim-conformance profiles)",
     )
     group.addoption("--scim-seed", type=int, help="seed of the generated queries (default: derandomized)")
+    group.addoption("--scim-workers", type=int, default=1, metavar="N", help="run the checks on N threads")
+    group.addoption("--scim-fuzz", action="store_true", help="also run the fuzz checks (schemathesis)")
     group.addoption("--scim-examples", type=int, help="generated queries to try (default 25)")
 
 
@@ -133,6 +136,8 @@ def _start_session(config: pytest.Config) -> ScimSession:
         credentials=credentials,
         read_only=config.getoption("scim_read_only"),
         rate=rate,
+        fuzz=config.getoption("scim_fuzz"),
+        workers=max(1, config.getoption("scim_workers")),
     )
     try:
         run = Run(settings)
@@ -194,12 +199,26 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("scim_case", cases, ids=[c.id for c in cases])
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A parallel run (``-n N``, ``--scim-workers N``) executes every collected case on N threads now; each
+    test then reports its result."""
+    state = _state(session.config)
+    if state is None or state.run.settings.workers <= 1:
+        return
+    from .parallel import execute_all
+
+    cases = [item.callspec.params["scim_case"] for item in session.items
+             if hasattr(item, "callspec") and isinstance(item.callspec.params.get("scim_case"), Case)]
+    results = execute_all(state.run, cases, state.run.settings.workers)
+    state.done.update((case.id, result) for case, result in zip(cases, results, strict=True))
+
+
 @pytest.fixture
 def scim_result(request: pytest.FixtureRequest, scim_case: Case):
     """Run the check; an exchange that broke is raised here, so pytest reports it as an error."""
     state = _state(request.config)
     assert state is not None
-    result = state.run.execute(scim_case)
+    result = state.done.pop(scim_case.id, None) or state.run.execute(scim_case)
     node = request.node
     node.user_properties.extend([
         ("requirements", " ".join(result.requirements)),

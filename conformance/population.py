@@ -349,8 +349,9 @@ def get(ctx, rt: ResourceType | None = None) -> Population:
     """The run's population (made on first use); skips the calling check when it could not be made or
     holds no member of ``rt``."""
     run = ctx.run
-    if getattr(run, "population", None) is None:
-        run.population = build(run)
+    with run.lock:  # one population per run, also when checks run in parallel (-n)
+        if getattr(run, "population", None) is None:
+            run.population = build(run)
     pop: Population = run.population
     for exchange in pop.exchanges[:1]:
         ctx.attach(exchange)
