@@ -302,6 +302,7 @@ def build(run) -> Population:
     from .engine import deferred_interrupts
 
     pop = Population(prefix=f"{run.run_id}-{POP}", discovery=run.discovery)
+    run.population = pop  # known to Run.finish from the first create on, so Ctrl-C mid-build strands nothing
     pop.users_rt = next((rt for rt in run.discovery.resource_types if rt.schema == USER_URN), None)
     pop.groups_rt = next((rt for rt in run.discovery.resource_types if rt.schema == GROUP_URN), None)
     sink = run.http.sink
@@ -323,6 +324,13 @@ def build(run) -> Population:
                     raise PopulationError(f"GET {rt.endpoint}/{rid} of a new population member answered "
                                           f"{reply.status}")
                 (pop.users if rt is pop.users_rt else pop.groups).append(Member(rt, rid, data))
+        for rt in (pop.users_rt, pop.groups_rt):  # the scope itself must be understood, or nothing is bounded
+            if rt is not None and pop.members(rt):
+                reply = run.http.get(rt.path, params={"filter": pop.scope(rt), "count": "1"})
+                if reply.status != 200:
+                    raise PopulationError(f"the scoping query GET {rt.endpoint}?filter={pop.scope(rt)} answered "
+                                          f"{reply.status}; without it the query checks cannot bound their queries "
+                                          "to the suite's own data")
     except PopulationError as exc:
         pop.problem = str(exc)
     except ExchangeError as exc:

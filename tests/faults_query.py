@@ -412,3 +412,15 @@ def sort_multi_valued_first(req: Request, forward: Forward) -> Response:
         body["Resources"] = sorted(body.get("Resources", []), key=first)
         resp.data = body
     return resp
+
+
+@fault("qry-sort-unsupported-breaks", proves=["sort.unsupported"],
+       collateral={"sort": "sorting is no longer advertised"})
+def sort_unsupported_breaks(req: Request, forward: Forward) -> Response:
+    """/ServiceProviderConfig says sort.supported=false, and a query with sortBy then fails with 500."""
+    spc = _spc(req, forward, lambda b: b.update(sort={"supported": False}))
+    if spc is not None:
+        return spc
+    if population_query(req) and "sortBy" in req.query:
+        return error(500, "", "sorting failed")
+    return forward(req)

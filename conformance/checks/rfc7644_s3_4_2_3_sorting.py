@@ -97,3 +97,25 @@ def typed(ctx, rt):
         raise NotApplicable("the server returned no meta.created for the population")
     n = _grade(ctx, rt, [("meta.created", None), ("meta.created", "descending"), ("emails", None)])
     ctx.passed(f"{n} sorted queries on a dateTime and a multi-valued attribute came in order")
+
+
+@check("sort.unsupported", "Without sort support, sortBy is refused or ignored; it never spoils the query",
+       requirements=["7644-3.4.2.3-01"], level="MAY",
+       per_resource_type=True, resource_types=(USER_URN,), needs=("filter",))
+def unsupported(ctx, rt):
+    """When /ServiceProviderConfig says sort.supported=false the RFC requires no particular answer to
+    sortBy (sorting is OPTIONAL): a refusal (400, 403, 501) or the query's results in any order are
+    both fine. Anything else (a server error, or other resources than the filter matches) warns."""
+    if ctx.discovery.supports("sort"):
+        raise NotApplicable("sorting is advertised; the sort checks grade it")
+    pop = get(ctx, rt)
+    out = pop.query(ctx, rt, None, walk=True, extra={"sortBy": "userName", "sortOrder": "descending"})
+    asked = pop.request_text(rt, out.params)
+    if out.status in (400, 403, 501):
+        ctx.passed(f"{asked} was refused ({out.status}): sorting is not supported")
+        return
+    expect(out.status == 200, f"{asked} answered {said(out.reply)}; expected a refusal or the unsorted results")
+    members = {m.id for m in pop.members(rt)}
+    expect(set(out.ids) == members, f"{asked} returned {show(pop.names(rt, out.ids), 200)}; the filter matches "
+                                    f"the {len(members)} population members")
+    ctx.passed(f"{asked}: 200 with the filter's results (sortBy ignored)")
