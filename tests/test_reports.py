@@ -121,6 +121,13 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
     assert "\x1b[" not in terminal.summary(sample(), colour=False)
 
 
+def test_server_text_cannot_drive_the_terminal():
+    data = sample()
+    data["results"][1]["message"] = "answered \x1b[2J\x1b]0;owned\x07 200"
+    text = terminal.recap(data)
+    assert "\x1b" not in text and "\\x1b[2J" in text
+
+
 def test_quiet_summary_is_the_verdict_and_paths_only():
     text = terminal.summary(sample(), {"JSON report": "r.json"}, quiet=True)
     assert text.splitlines() == ["JSON report: r.json", verdict_line(sample())]

@@ -87,6 +87,8 @@ def test_one_run_writes_all_formats_and_the_counts_agree(one_run):
     for outcome in ("pass", "fail", "warn", "skip", "error", "total"):
         assert f'data-count="{outcome}">{c[outcome]}<' in page
     assert page.count('<details class="result"') == c["total"]
+    for name in report.get("profiles") or {}:  # readiness per profile, when the report carries it
+        assert f'<tr data-profile="{name}">' in page
 
     allure = _allure_outcomes(out / "allure")
     assert len(allure) == c["total"]

@@ -181,15 +181,26 @@ def result_html(r: dict[str, Any], accepted: dict[str, str]) -> str:
 
 
 def _extra_tables(report: dict[str, Any]) -> str:
-    """Profile readiness (added to the report by profiles, when present) and the baseline notes."""
+    """Profile readiness (the report's ``profiles`` member, when present) and the baseline notes."""
     out = []
-    readiness = report.get("readiness") or report.get("profiles")
-    if isinstance(readiness, dict) and readiness:
-        rows = "".join(
-            f"<tr><th>{_e(str(k))}</th><td><pre>{_e(json.dumps(v, indent=1, ensure_ascii=False))}</pre></td></tr>"
-            for k, v in readiness.items()
-        )
-        out.append(f'<h2>Profile readiness</h2><table id="readiness">{rows}</table>')
+    profiles = report.get("profiles") or {}
+    if isinstance(profiles, dict) and profiles:
+        rows = []
+        for name, p in profiles.items():
+            if not isinstance(p, dict):
+                continue
+            lists = "".join(
+                f"<div>{key}: {_e(', '.join(map(str, p[key])))}</div>"
+                for key in ("blocking", "warnings") if p.get(key)
+            )
+            state = "ready" if p.get("ready") else "not ready"
+            rows.append(
+                f'<tr data-profile="{_e(str(name))}"><th>{_e(str(name))}</th><td>{_e(str(p.get("kind", "")))}</td>'
+                f'<td class="{"o-pass" if p.get("ready") else "o-fail"}">{state}</td>'
+                f"<td>{_e(str(p.get('verdict', '')))}{lists}</td></tr>"
+            )
+        out.append('<h2>Profiles</h2><table id="profiles"><thead><tr><th>profile</th><th>kind</th><th>readiness</th>'
+                   f"<th>verdict</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
     base = report.get("baseline")
     if base:
         items = [f"<li>accepted: {_e(e['id'])} — {_e(e['reason'])} ({len(e.get('results', []))} results)</li>"

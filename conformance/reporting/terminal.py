@@ -92,6 +92,15 @@ class Progress:
         self.end_line()
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: Any) -> str:
+    """Text from the server, made safe to print: control characters (an escape sequence could rewrite the
+    terminal) are shown as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
 def recap(report: dict[str, Any], colour: bool = False) -> str:
     """What went wrong, one block per result: requirement, expected, got, and a curl command to reproduce it."""
     paint = Painter(colour)
@@ -113,13 +122,13 @@ def recap(report: dict[str, Any], colour: bool = False) -> str:
                 if req["url"]:
                     lines.append(f"    {req['url']}")
             lines.append(f"  expected: {r['title']}")
-            lines.append(f"  got:      {r['message']}")
+            lines.append(f"  got:      {clean(r['message'])}")
             ex = key_exchange(r)
             if ex is not None:
                 answer = ex.get("error") or f"HTTP {ex.get('status')}"
-                lines.append(f"  last exchange: {ex['method']} {ex['url']} -> {answer}")
+                lines.append(f"  last exchange: {clean(ex['method'])} {clean(ex['url'])} -> {clean(answer)}")
                 lines.append("  reproduce:")
-                lines.append(f"    {curl_command(ex)}")
+                lines.append(f"    {clean(curl_command(ex))}")
         lines.append("")
     return "\n".join(lines)
 
@@ -152,10 +161,9 @@ def summary(report: dict[str, Any], paths: dict[str, str] | None = None, colour:
             + ", ".join(f"{c[o]} {o}" for o in MARKS)
             + f" ({c['total']} results)"
         )
-        readiness = report.get("readiness") or report.get("profiles")
-        if isinstance(readiness, dict):
-            for name, value in readiness.items():
-                lines.append(f"profile {name}: {value.get('verdict', value) if isinstance(value, dict) else value}")
+        for name, verdict in (report.get("profiles") or {}).items():  # readiness per --profile, when present
+            said = verdict.get("verdict", "") if isinstance(verdict, dict) else verdict
+            lines.append(f"profile {name}: {clean(said)}")
         leftovers = (report.get("discovery") or {}).get("leftovers") or []
         if leftovers:
             lines.append("could not delete: " + "; ".join(leftovers))
