@@ -31,6 +31,8 @@ def test_wheel_carries_schemas_catalogue_and_entry_points(wheel):
     schemas = sorted(p.name for p in (ROOT / "schemas").glob("*.schema.json"))
     assert schemas and all(f"conformance/schemas/{n}" in names for n in schemas)
     assert "conformance/data/requirements.tsv" in names
+    profiles = sorted(p.name for p in (ROOT / "profiles").glob("*.toml"))
+    assert "rfc.toml" in profiles and all(f"conformance/profiledata/{n}" in names for n in profiles)
     meta = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(meta).decode()
     assert "scim-conformance = conformance.cli:main" in text and "conformance.plugin" in text
@@ -44,7 +46,9 @@ def test_installed_package_loads_its_data_outside_the_repo(wheel, tmp_path):
         "import conformance, pathlib; from conformance import jsonschemas, catalog;"
         f"assert str(pathlib.Path(conformance.__file__)).startswith(r'{target}');"
         "assert all(jsonschemas.load(n) for n in ('user', 'report'));"
-        "assert len(catalog.requirements()) == 357; print('ok')"
+        "assert len(catalog.requirements()) == 357;"
+        f"from conformance import profiles; assert str(profiles.profile_dir()).startswith(r'{target}');"
+        "assert {'rfc', 'lenient', 'entra', 'okta', 'github-org'} <= set(profiles.available()); print('ok')"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env={"PYTHONPATH": str(target)},
                           capture_output=True, text=True)
