@@ -19,6 +19,7 @@ name carries the run id, every lookup is an ``eq`` on such a name.
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
 import time
@@ -358,7 +359,7 @@ def percentile(sorted_values: list[float], p: float) -> float:
     """The p-th percentile (nearest rank) of sorted values."""
     if not sorted_values:
         return 0.0
-    rank = max(1, min(len(sorted_values), int(round(p / 100 * len(sorted_values) + 0.5))))
+    rank = max(1, min(len(sorted_values), math.ceil(p * len(sorted_values) / 100)))
     return sorted_values[rank - 1]
 
 
