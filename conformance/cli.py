@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", metavar="PATH", help="JSON report path (default: reports/scim-report-<time>.json)")
     run.add_argument("--reports", metavar="DIR", default="reports", help="folder for reports (default: reports)")
     run.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per request (default: 10)")
+    run.add_argument("--insecure", action="store_true", help="do not verify the target's TLS certificate")
     run.add_argument("--select", action="append", default=[], metavar="PREFIX",
                      help="run only checks whose id starts with PREFIX (repeatable)")
     run.add_argument("--profile", action="append", default=[], metavar="NAME",
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--all-runs", action="store_true", help="delete the resources of every run (sct…-)")
     clean.add_argument("--dry-run", action="store_true", help="only print what would be deleted")
     clean.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per request (default: 10)")
+    clean.add_argument("--insecure", action="store_true", help="do not verify the target's TLS certificate")
     add_auth_options(clean)
     return parser
 
@@ -230,7 +232,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                        profiles=tuple(args.profile),
                        seed=args.seed, examples=args.examples, workers=max(1, args.workers), fuzz=args.fuzz,
                        fuzz_examples=args.fuzz_examples, fuzz_seconds=args.fuzz_seconds,
-                       credentials=credentials, read_only=args.read_only, rate=args.rate))
+                       credentials=credentials, read_only=args.read_only, rate=args.rate, insecure=args.insecure))
     try:
         prime(run)
         run.start()
@@ -315,7 +317,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     except (CredentialError, cleanup.CleanupError) as exc:
         _err(str(exc))
         return EXIT_UNUSABLE
-    run = Run(Settings(url=args.url, timeout=args.timeout, credentials=credentials))
+    run = Run(Settings(url=args.url, timeout=args.timeout, credentials=credentials, insecure=args.insecure))
     try:
         prime(run)
         run.start()

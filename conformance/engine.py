@@ -44,6 +44,7 @@ class Settings:
     fuzz: bool = False  # run the checks tagged "fuzz" (schemathesis; conformance/fuzz.py)
     fuzz_examples: int = 10  # generated requests per operation and mode
     fuzz_seconds: float = 60.0  # fuzzing time, shared by the resource types
+    insecure: bool = False  # do not verify the target's TLS certificate (--insecure)
     fuzz_seed: int | None = None  # None: the derandomized stream
     workers: int = 1  # checks run on this many threads (conformance/parallel.py)
     credentials: Any = None  # conformance.auth.Credentials (Basic, OAuth, headers); None: the token above
@@ -160,7 +161,7 @@ class Run:
         settings.profile = self.profile.label
         self.http = http or self.profile.http(settings.url, settings.token, timeout=settings.timeout,
                                               credentials=settings.credentials, read_only=settings.read_only,
-                                              rate=settings.rate)
+                                              rate=settings.rate, verify=not settings.insecure)
         self.discovery = Discovery()
         self.results: list[Result] = []
         self.started = dt.datetime.now(dt.UTC)
@@ -413,6 +414,11 @@ def diagnose(url: str, found: Discovery) -> None:
             f"credentials rejected: {url} answered {refused[0].status} to "
             + ", ".join(_path(r) for r in refused)
             + " (check the credentials: --token, --basic, --oauth-*, --header)"
+        )
+    if all(s >= 500 and s != 501 for s in statuses):  # a failing server, not a missing endpoint
+        raise TargetUnusable(
+            f"the target fails: {url} answered " + ", ".join(f"{r.status} to {_path(r)}" for r in replies)
+            + (f"; {_after_colon(found.problems[-1])}" if len(replies) < 3 and found.problems else "")
         )
     spc = found.spc_reply
     if spc is not None and spc.status == 200 and not isinstance(spc.maybe_json(), dict):

@@ -18,6 +18,7 @@ import httpx
 from .auth import USE_AUTH, BearerToken, Credentials
 from .guard import RateLimiter, is_write, refuse_write
 from .model import Exchange
+from .transport import MAX_BODY, ResilientTransport, TransportProblem, is_deadline, read_capped
 from .verdicts import ExchangeError
 
 SCIM_JSON = "application/scim+json"
@@ -114,6 +115,7 @@ class ScimHttp:
         credentials: Credentials | None = None,
         read_only: bool = False,
         rate: float | None = None,
+        verify: bool = True,
     ):
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -129,6 +131,10 @@ class ScimHttp:
         self._count_lock = threading.Lock()
         self.sink: list[Exchange] | None = None
         self.request_count = 0
+        self.max_body = MAX_BODY
+        if transport is None:  # deadline, size cap, same-origin redirects, Retry-After, breaker (transport.py)
+            transport = ResilientTransport(timeout=timeout, verify=verify, proxy_for=self.base_url)
+        self.transport = transport
         self._client = httpx.Client(
             timeout=timeout, follow_redirects=False, transport=transport, headers={"User-Agent": _ua()},
             auth=self.auth,
@@ -199,14 +205,14 @@ class ScimHttp:
             self.limiter.wait()
         started = time.perf_counter()
         try:
-            response = self._client.send(request)
-            raw = response.read()
+            response = self._client.send(request, stream=True)
+            raw = read_capped(response, self.max_body)
             # the headers as sent, with the credentials the auth flow added (redacted)
             exchange.request_headers = self.redactor.headers(response.request.headers.multi_items())
         except httpx.TimeoutException as exc:
             exchange.elapsed_s = time.perf_counter() - started
-            exchange.error = f"timed out ({type(exc).__name__})"
-            raise ExchangeError(f"{method} {exchange.url}: no answer in time ({type(exc).__name__})") from None
+            exchange.error = str(exc) if is_deadline(exc) else f"timed out ({type(exc).__name__})"
+            raise ExchangeError(f"{method} {exchange.url}: no answer in time ({exchange.error})") from None
         except httpx.HTTPError as exc:
             exchange.elapsed_s = time.perf_counter() - started
             exchange.error = _describe(exc)
@@ -245,15 +251,21 @@ def _cut(text: str | None) -> str | None:
 
 def _describe(exc: httpx.HTTPError) -> str:
     """One line that says what broke, without a traceback."""
-    text = str(exc) or type(exc).__name__
+    text = " ".join((str(exc) or type(exc).__name__).split())
     lowered = text.lower()
+    if isinstance(exc, TransportProblem):  # the transport's own diagnosis (size cap, redirect, 429, breaker)
+        return text
     if isinstance(exc, httpx.ConnectError):
-        if "name or service not known" in lowered or "nodename nor servname" in lowered or "getaddrinfo" in lowered:
+        if any(s in lowered for s in ("name or service not known", "nodename nor servname", "getaddrinfo",
+                                      "name resolution", "no address associated")):
             return f"the host name does not resolve ({text})"
         if "refused" in lowered:
             return "connection refused"
-        if "ssl" in lowered or "certificate" in lowered:
-            return f"TLS handshake failed ({text})"
+        if "certificate verify failed" in lowered:
+            why = text.split("certificate verify failed:", 1)[-1].split("(_ssl", 1)[0].strip()
+            return f"the TLS certificate is not trusted ({why or text}); --insecure (--scim-insecure) skips the check"
+        if "ssl" in lowered or "certificate" in lowered or "tls" in lowered:
+            return f"TLS handshake failed, does the port speak TLS? ({text})"
         return f"cannot connect ({text})"
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"the connection broke mid-exchange ({text})"

@@ -87,6 +87,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--scim-json", metavar="PATH", help="write the JSON report here")
     group.addoption("--scim-timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    group.addoption("--scim-insecure", action="store_true", help="do not verify the target's TLS certificate")
     group.addoption(
         "--scim-select", action="append", default=[], metavar="PREFIX", help="run only checks whose id starts so"
     )
@@ -136,6 +137,7 @@ def _start_session(config: pytest.Config) -> ScimSession:
         credentials=credentials,
         read_only=config.getoption("scim_read_only"),
         rate=rate,
+        insecure=config.getoption("scim_insecure"),
         fuzz=config.getoption("scim_fuzz"),
         workers=max(1, config.getoption("scim_workers")),
     )
