@@ -180,8 +180,15 @@ def test_configuration_file_sets_every_report(faulty_target, tmp_path, monkeypat
     # the command line wins over the file
     assert cli.main(["run", "--json", str(tmp_path / "cli.json"), "--fail-on", "should", "--select",
                      "discovery.spc."]) == 0
-    assert (tmp_path / "cli.json").is_file()
+    cli_report = json.loads((tmp_path / "cli.json").read_text(encoding="utf-8"))
+    assert {r["check"] for r in cli_report["results"]} <= {c for c in _spc_checks()}  # --select replaced the file's
     capsys.readouterr()
+
+
+def _spc_checks() -> set[str]:
+    from conformance.registry import all_checks
+
+    return {c.id for c in all_checks() if c.id.startswith("discovery.spc.")}
 
 
 def test_pyproject_table_and_bad_configurations(faulty_target, tmp_path, monkeypatch, capsys):
@@ -189,7 +196,7 @@ def test_pyproject_table_and_bad_configurations(faulty_target, tmp_path, monkeyp
     monkeypatch.setenv("SCIM_TOKEN", faulty_target.token)
     (tmp_path / "pyproject.toml").write_text(
         f'[project]\nname = "x"\n[tool.scim-conformance]\nurl = "{faulty_target.url}"\nselect = "discovery.spc."\n'
-        '[tool.scim-conformance.reports]\njson = "p.json"\n', encoding="utf-8")
+        'profile = "rfc"\n[tool.scim-conformance.reports]\njson = "p.json"\n', encoding="utf-8")
     assert cli.main(["run", "-q"]) == 0
     assert (tmp_path / "p.json").is_file()
     capsys.readouterr()

@@ -138,5 +138,11 @@ def apply(parser: argparse.ArgumentParser, run_parser: argparse.ArgumentParser, 
     if found is None:
         return None
     path, table = found
-    run_parser.set_defaults(**defaults(path, table, run_parser))
+    values = defaults(path, table, run_parser)
+    for action in run_parser._actions:  # a repeatable option given on the command line replaces the file's list
+        if isinstance(action, argparse._AppendAction) and action.dest in values and any(
+            arg == opt or arg.startswith(opt + "=") for arg in argv for opt in action.option_strings
+        ):
+            del values[action.dest]
+    run_parser.set_defaults(**values)
     return path

@@ -71,6 +71,18 @@ def _hint(requirement_id: str) -> str:
     return ""
 
 
+def fix_hint(check_id: str, requirement_ids: list[str]) -> str:
+    """The check's own ``fix``, else the general hint for the section of its first requirement."""
+    from ..registry import REGISTRY, all_checks
+
+    if not REGISTRY:
+        all_checks()
+    chk = REGISTRY.get(check_id)
+    if chk is not None and chk.fix:
+        return chk.fix
+    return _hint(requirement_ids[0]) if requirement_ids else ""
+
+
 def _wrap(text: str, indent: str = "  ") -> str:
     return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
 

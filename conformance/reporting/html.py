@@ -168,6 +168,13 @@ def result_html(r: dict[str, Any], accepted: dict[str, str]) -> str:
         + (f' — <a href="{_e(q["url"])}">RFC text</a>' if q["url"] else "") + "</li>"
         for q in reqs
     ) + "</ul>")
+    if r["outcome"] in ("fail", "warn", "error"):
+        from .explain import fix_hint
+
+        hint = fix_hint(r["check"], r["requirements"])
+        if hint:
+            body.append(f'<p class="hint"><b>Where to look:</b> {_e(hint)} '
+                        f'(<code>scim-conformance explain {_e(r["check"])}</code>)</p>')
     body.extend(exchange_html(ex, n) for n, ex in enumerate(r.get("exchanges") or [], 1))
     if not r.get("exchanges"):
         body.append("<p class=meta>no exchange recorded for this result</p>")

@@ -129,6 +129,7 @@ def recap(report: dict[str, Any], colour: bool = False) -> str:
                 lines.append(f"  last exchange: {clean(ex['method'])} {clean(ex['url'])} -> {clean(answer)}")
                 lines.append("  reproduce:")
                 lines.append(f"    {clean(curl_command(ex))}")
+            lines.append(f"  explain: scim-conformance explain {r['check']}")
         lines.append("")
     return "\n".join(lines)
 
