@@ -398,7 +398,7 @@ def readiness(selection: Selection, results: list[Result]) -> list[dict[str, Any
             line = f"{prof.title}: {word_bad} — {len(blocking)} blocking {noun}{plural}: {names}"
         else:
             passed = sum(1 for r in mine if r.outcome is Outcome.PASS and not is_info(r))
-            line = f"{prof.title}: {word_ok} — {passed} {noun}{'s' if passed != 1 else ''} pass"
+            line = f"{prof.title}: {word_ok} — {passed} {noun}{'s pass' if passed != 1 else ' passes'}"
         if warnings:
             line += (
                 f"; {len(warnings)} warning{'s' if len(warnings) != 1 else ''}: "
