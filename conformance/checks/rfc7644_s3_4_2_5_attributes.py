@@ -167,10 +167,12 @@ def expectation(discovery: Discovery, rt: ResourceType, full: dict[str, Any], *,
         elif attributes is not None:
             wanted = any(_covers(a, path) or _contains(a, path) for a in asked)
             (out.must if wanted else out.must_not).append(path)
+        elif returned == "request":
+            continue  # not in the default set; when it shows anyway, projection.returned-request says so
         elif excluded is not None:
             gone = any(_covers(d, path) for d in dropped)
             (out.must_not if gone else out.must).append(path)
-        elif returned != "request":
+        else:
             out.must.append(path)
     if not any(p.urn is None and p.name.lower() == "id" and p.sub is None for p in out.must):
         out.must.insert(0, Path(None, "id"))
