@@ -129,3 +129,318 @@ def test_interrupted_run_cleans_up(sig, tmp_path):
             left = [r for ep in ("Users", "Groups") for r in _all(client, ep)
                     if RUN_PREFIX in json.dumps(r)]
         assert left == [], f"left behind after {sig.name}: {left}"
+
+
+# -- interrupted at 20 moments, spread over the run ---------------------------------------------------
+
+
+class Interrupter:
+    """WSGI middleware that numbers the requests, notes which check sent each, and sends SIGINT to the
+    suite's thread right after the target has handled request number ``at`` (the worst moment: the
+    server has done the work, the suite has not seen the answer)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.count = 0
+        self.at: int | None = None
+        self.fired = False
+        self.log: list[tuple[str, str, bytes, str]] = []  # method, path, body, case id
+        self.case = "start"
+        self.main = threading.main_thread().ident
+
+    def __call__(self, environ, start_response):
+        import io
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        with self.lock:
+            self.count += 1
+            n = self.count
+            self.log.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), body, self.case))
+        out = b"".join(self.app(environ, start_response))
+        if n == self.at and not self.fired:
+            self.fired = True
+            signal.pthread_kill(self.main, signal.SIGINT)
+        return [out]
+
+
+def _moments(log: list[tuple[str, str, bytes, str]], wanted: int = 20) -> dict[int, str]:
+    """Request numbers to interrupt at: one inside each kind of work that creates data (a create, a
+    shared sample, the query population, PATCH sequences, bulk, PUT, DELETE, uniqueness, groups), the
+    rest spread evenly over the run."""
+    picks: dict[int, str] = {}
+
+    def first(pred, why):
+        hits = [i + 1 for i, entry in enumerate(log) if pred(*entry)]
+        if hits:
+            picks.setdefault(hits[len(hits) // 2] if "middle" in why else hits[0], why)
+
+    first(lambda m, p, b, c: m == "POST" and b"-sample" in b, "the POST of a shared sample")
+    first(lambda m, p, b, c: m == "POST" and c.startswith("create."), "a create check's POST")
+    first(lambda m, p, b, c: c.startswith("patch.random-sequences") and m == "POST", "middle of random PATCH sequences")
+    first(lambda m, p, b, c: c.startswith("patch.") and m == "PATCH", "a PATCH check's PATCH")
+    first(lambda m, p, b, c: c.startswith("bulk.") and p.endswith("/Bulk"), "middle of the bulk checks")
+    first(lambda m, p, b, c: c.startswith("filter.") and m == "POST", "middle of making the query population")
+    first(lambda m, p, b, c: c.startswith("replace.") and m == "PUT", "a PUT check's PUT")
+    first(lambda m, p, b, c: c.startswith("delete.") and m == "DELETE", "a delete check's DELETE")
+    first(lambda m, p, b, c: c.startswith("uniqueness.") and m == "POST", "middle of the uniqueness checks")
+    first(lambda m, p, b, c: c.startswith("groups.") and m == "POST", "middle of the group checks")
+    starts = [i + 1 for i, e in enumerate(log) if e[3] != "start"]
+    lo, hi = starts[0], int(len(log) * 0.97)
+    step = 0
+    while len(picks) < wanted:
+        k = lo + (hi - lo) * step // (wanted - 1) if step < wanted else lo + step
+        picks.setdefault(k, f"spread {step}")
+        step += 1
+    return dict(sorted(picks.items()))
+
+
+def _suite_data(client) -> list[dict]:
+    return [r for ep in ("Users", "Groups") for r in _all(client, ep) if RUN_PREFIX in json.dumps(r)]
+
+
+def test_interrupted_at_20_moments_leaves_nothing(monkeypatch):
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach only the main thread")
+    monkeypatch.setenv("SCIM_SEQ_EXAMPLES", "1")
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    holder = {}
+
+    def wrap(app):
+        holder["mw"] = Interrupter(app)
+        return holder["mw"]
+
+    original = Run.execute
+
+    def execute(self, case):
+        holder["mw"].case = case.id
+        return original(self, case)
+
+    monkeypatch.setattr(Run, "execute", execute)
+    try:
+        with EmbeddedTarget(wrap=wrap) as target, _client(target) as client:
+            mw = holder["mw"]
+            run = Run(Settings(url=target.url, token=target.token))
+            run.start()
+            run.run_all()
+            run.http.close()
+            assert _suite_data(client) == [] and run.leftovers == []
+            moments = _moments(mw.log)
+            assert len(moments) >= 20
+            landed: dict[int, str] = {}
+            for k, why in moments.items():
+                mw.count, mw.at, mw.fired, mw.case = 0, k, False, "start"
+                run = Run(Settings(url=target.url, token=target.token))
+                interrupted = False
+                try:
+                    run.start()
+                    run.run_all()
+                except KeyboardInterrupt:
+                    interrupted = True
+                finally:
+                    run.http.close()
+                landed[k] = f"{why}: during {mw.case}"
+                assert interrupted and mw.fired, f"the run was not interrupted at request {k} ({why})"
+                left = _suite_data(client)
+                assert left == [] and run.leftovers == [], (
+                    f"interrupted at request {k} ({landed[k]}), left behind: {run.leftovers} "
+                    f"{[r.get('userName') or r.get('displayName') for r in left]}")
+            kinds = {why.split(":")[0] for why in landed.values() if not why.startswith("spread")}
+            assert len(kinds) >= 6, landed
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# -- a tenant with 1,000 users and 100 groups holds exactly the same data after a full run ---------------
+
+
+def _snapshot(client, endpoint: str) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    start = 1
+    while True:
+        page = client.get(endpoint, params={"startIndex": start, "count": 500}).json()
+        resources = page.get("Resources", [])
+        out.update({r["id"]: r for r in resources})
+        if not resources or start + len(resources) > page["totalResults"]:
+            return out
+        start += len(resources)
+
+
+def test_preseeded_tenant_is_unchanged_by_a_full_run(monkeypatch):
+    monkeypatch.setenv("SCIM_SEQ_EXAMPLES", "1")
+    with EmbeddedTarget() as target, _client(target) as client:
+        user_ids = []
+        for i in range(1000):
+            body = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": f"person{i:04d}",
+                    "name": {"givenName": "Pat", "familyName": f"Person {i}"}, "active": i % 7 != 0,
+                    "emails": [{"value": f"person{i}@corp.example", "type": "work", "primary": True}]}
+            reply = client.post("Users", json=body)
+            assert reply.status_code == 201
+            user_ids.append(reply.json()["id"])
+        for g in range(100):
+            members = [{"value": user_ids[(g * 10 + j) % 1000]} for j in range(10)]
+            reply = client.post("Groups", json={"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                                                "displayName": f"Team {g:03d}", "members": members})
+            assert reply.status_code == 201
+        users_before, groups_before = _snapshot(client, "Users"), _snapshot(client, "Groups")
+        assert (len(users_before), len(groups_before)) == (1000, 100)
+
+        run = Run(Settings(url=target.url, token=target.token))
+        run.start()
+        run.run_all()
+        run.http.close()
+        assert len(run.results) > 200 and run.leftovers == []
+
+        assert _snapshot(client, "Users") == users_before
+        assert _snapshot(client, "Groups") == groups_before
+
+
+# -- cleanup --run-id / --all-runs -------------------------------------------------------------------------
+
+
+def test_cleanup_removes_only_the_prefixed_resources(capsys):
+    from conformance import cli
+
+    user_urn, group_urn = "urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:core:2.0:Group"
+    with EmbeddedTarget() as target, _client(target) as client:
+        def user(name):
+            return client.post("Users", json={"schemas": [user_urn], "userName": name}).json()["id"]
+
+        run_a = [user("sct0123abcd-0001-user"), user("sct0123abcd-0002-user")]
+        run_b = [user("sctfedcba98-0001-user")]
+        keep = [user("sctott"), user("sct0123abcd"), user("SCT0123ABCD-0003-user"), user("pre-existing.person"),
+                user("xsct0123abcd-0004")]
+        group_a = client.post("Groups", json={"schemas": [group_urn], "displayName": "sct0123abcd-0005-group",
+                                              "members": [{"value": run_a[0]}]}).json()["id"]
+        kept_group = client.post("Groups", json={"schemas": [group_urn], "displayName": "Crew",
+                                                 "members": [{"value": keep[3]}]}).json()["id"]
+        before = {r["id"]: r for ep in ("Users", "Groups") for r in _all(client, ep)}
+
+        code = cli.main(["cleanup", target.url, "--token", target.token, "--run-id", "sct0123abcd"])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        assert out.index("/Groups/") < out.index("/Users/"), "groups go before the users they hold"
+        assert "deleted /Groups/" + group_a in out and "displayName sct0123abcd-0005-group" in out
+        assert all(f"deleted /Users/{i}" in out for i in run_a) and "deleted 3 resource(s)" in out
+        now = {r["id"]: r for ep in ("Users", "Groups") for r in _all(client, ep)}
+        assert set(now) == set(before) - {*run_a, group_a}
+        assert now[kept_group] == before[kept_group] and all(now[i] == before[i] for i in keep + run_b)
+
+        code = cli.main(["cleanup", target.url, "--token", target.token, "--all-runs", "--dry-run"])
+        out = capsys.readouterr().out
+        assert code == 0 and f"would delete /Users/{run_b[0]}" in out and "would delete 1 resource(s)" in out
+        assert {r["id"] for ep in ("Users", "Groups") for r in _all(client, ep)} == set(now)
+
+        code = cli.main(["cleanup", target.url, "--token", target.token, "--all-runs"])
+        out = capsys.readouterr().out
+        assert code == 0 and f"deleted /Users/{run_b[0]}" in out
+        left = {r["id"]: r for ep in ("Users", "Groups") for r in _all(client, ep)}
+        assert set(left) == {*keep, kept_group} and all(left[i] == before[i] for i in left)
+
+
+def test_cleanup_after_an_interrupted_run_finds_what_a_crash_left(capsys):
+    """A run killed outright (no cleanup at all) leaves its resources; cleanup --run-id removes them."""
+    from conformance import cli
+
+    with EmbeddedTarget() as target, _client(target) as client:
+        run = Run(Settings(url=target.url, token=target.token, select=("create.",)))
+        run.start()
+        run.delete_quietly = lambda created: None  # a crash: nothing is deleted
+        run.run_all()
+        run.http.close()
+        stranded = _suite_data(client)
+        assert stranded
+        code = cli.main(["cleanup", target.url, "--token", target.token, "--run-id", run.run_id])
+        out = capsys.readouterr().out
+        assert code == 0 and f"deleted {len(stranded)} resource(s)" in out
+        assert _suite_data(client) == []
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--run-id", "abc"], "a run id looks like"),
+    (["--run-id", "sct0123abcd", "--all-runs"], "not allowed with"),
+    ([], "one of the arguments"),
+])
+def test_cleanup_bad_arguments_are_one_line(capsys, argv, message):
+    from conformance import cli
+
+    try:
+        code = cli.main(["cleanup", "http://127.0.0.1:9/v2", *argv])
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+# -- --read-only and --rate ----------------------------------------------------------------------------
+
+
+def test_read_only_run_sends_no_write(recorded, monkeypatch):
+    monkeypatch.setenv("SCIM_SEQ_EXAMPLES", "1")
+    target, rec = recorded
+    run = Run(Settings(url=target.url, token=target.token, read_only=True))
+    run.start()
+    run.run_all()
+    run.http.close()
+    writes = [(m, p) for m, p, _ in rec.requests
+              if m in ("PUT", "PATCH", "DELETE") or (m == "POST" and not p.endswith("/.search"))]
+    assert writes == []
+    skipped = [r for r in run.results if r.message.startswith("read-only run: this check sends ")]
+    passed = [r for r in run.results if r.outcome.value == "pass"]
+    assert len(skipped) > 50 and len(passed) > 20
+    assert all(r.outcome.value == "skip" for r in skipped)
+    assert any(r.check.startswith("discovery.") for r in passed)
+
+
+def test_rate_caps_requests_per_second(monkeypatch):
+    holder = {}
+
+    class Stamps:
+        def __init__(self, app):
+            self.app, self.times = app, []
+
+        def __call__(self, environ, start_response):
+            self.times.append(time.monotonic())
+            return self.app(environ, start_response)
+
+    def wrap(app):
+        holder["s"] = Stamps(app)
+        return holder["s"]
+
+    with EmbeddedTarget(wrap=wrap) as target:
+        run = Run(Settings(url=target.url, token=target.token, rate=25, select=("discovery.", "retrieve.", "create.", "delete.", "errors.")))
+        run.start()
+        run.run_all()
+        run.http.close()
+    times = holder["s"].times
+    assert len(times) >= 40
+    assert all(times[i + 26] - times[i] >= 1.0 for i in range(len(times) - 26)), "more than 26 requests in a second"
+    assert times[-1] - times[0] >= (len(times) - 1) / 25 - 0.05
+
+
+def test_rate_limiter_spaces_requests():
+    from conformance.guard import RateLimiter
+
+    now = [0.0]
+    slept = []
+
+    def sleep(s):
+        slept.append(s)
+        now[0] += s
+
+    limiter = RateLimiter(4, clock=lambda: now[0], sleep=sleep)
+    sent = []
+    for _ in range(9):
+        limiter.wait()
+        sent.append(now[0])
+    assert sent == [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
+    now[0] += 10  # idle time earns no burst: the second request still waits its turn
+    idle_end = now[0]
+    limiter.wait()
+    assert now[0] == idle_end
+    limiter.wait()
+    assert now[0] == idle_end + 0.25
+    with pytest.raises(ValueError):
+        RateLimiter(0)
