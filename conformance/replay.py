@@ -15,7 +15,8 @@ A step is a list of actions (``[[step.do]]``), each one HTTP request::
 Values: ``${tag}`` a fresh name carrying the run id, ``${guid}`` a random GUID, ``${run}`` the run id,
 ``${user.id}`` / ``${user.userName|upper}`` saved answers (filters: upper, lower, slug). Assertions take
 ``at`` (a SCIM path, ``emails[type eq "work"].value`` included; ``in = "Resources"`` looks inside the first
-listed resource) and one of equals, equals_any, count, present, absent, type, contains, excludes, same_as.
+listed resource) and one of equals, equals_any, count, present, absent, type, contains, excludes, same_as;
+or ``header = "Content-Type"`` with ``contains``.
 ``do = "capabilities"`` compares the target's /ServiceProviderConfig with the profile's [capabilities].
 """
 
@@ -143,7 +144,7 @@ def _request(ctx: Any, prof: Profile, step: Step, action: dict[str, Any], env: d
     if action.get("as"):
         env[action["as"]] = parsed if parsed is not None else {}
     for assertion in action.get("expect", []):
-        problem = _assert(assertion, parsed, env)
+        problem = _header(assertion, reply) if "header" in assertion else _assert(assertion, parsed, env)
         if problem:
             raise _Failed(f"{shown} answered {reply.status}: {problem}", reply)
     return f"{shown} → {reply.status}"
@@ -233,6 +234,17 @@ def values(body: Any, at: str) -> list[Any]:
         return chosen
     out = [field(i, path.sub) for i in chosen]
     return [v for v in out if v is not None]
+
+
+def _header(assertion: dict[str, Any], reply: Reply) -> str | None:
+    """``{ header = "Content-Type", contains = "application/scim+json" }``: a response header holds a text."""
+    name, want = assertion["header"], assertion.get("contains")
+    if not isinstance(want, str):
+        raise ValueError(f"a header assertion needs contains = <text>: {assertion}")
+    got = reply.headers.get(name)
+    if got is None or want.lower() not in got.lower():
+        return f"the {name} header is {show(got)}, expected it to hold {show(want)}"
+    return None
 
 
 def _same(a: Any, b: Any) -> bool:

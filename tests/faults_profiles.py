@@ -39,7 +39,8 @@ def _is_list(req: Request) -> bool:
 @fault("prof-empty-filter-404", proves=[
     "profile.entra.test-connection", "profile.entra-aadoptscim062020.test-connection",
     "profile.okta.spec-unknown-user-filter",
-], settings=_profiles("entra", "entra-aadoptscim062020", "okta"))
+], collateral={"profile.entra.response-content-type": "its request is a lookup that matches nothing"},
+   settings=_profiles("entra", "entra-aadoptscim062020", "okta"))
 def _(req: Request, forward: Forward) -> Response:
     """A filter query that matches nothing answers 404 instead of 200 with an empty list (Entra quarantines)."""
     resp = forward(req)
@@ -62,7 +63,8 @@ def _(req: Request, forward: Forward) -> Response:
 @fault("prof-op-case-sensitive", proves=[
     "profile.entra.patch-replace-work-email", "profile.entra.patch-replace-family-name",
     "profile.entra.patch-add-title", "profile.entra.patch-remove-title", "profile.entra.disable-string-false",
-    "profile.entra.group-add-member", "profile.entra.group-remove-member",
+    "profile.entra.group-add-member", "profile.entra.group-remove-member", "profile.entra.roles-add-json-string",
+    "profile.entra.manager-add",
 ], settings=_profiles("entra"))
 def _(req: Request, forward: Forward) -> Response:
     """PATCH op names are matched case-sensitively: "Add", "Replace", "Remove" are refused."""
@@ -335,3 +337,22 @@ def _(req: Request, forward: Forward) -> Response:
     if on(req, "GET", "Users", item=True) and isinstance(resp.data, dict) and "userName" in resp.data:
         resp.data = {**resp.data, "userName": "renamed_" + str(resp.data["userName"])[::-1]}
     return resp
+
+
+@fault("prof-scim-content-type-dropped", proves=["profile.entra.response-content-type"], settings=_profiles("entra"))
+def _(req: Request, forward: Forward) -> Response:
+    """Answers are typed text/plain instead of application/scim+json."""
+    resp = forward(req)
+    if resp.header("Content-Type"):
+        resp.set_header("Content-Type", "text/plain")
+    return resp
+
+
+@fault("prof-roles-manager-refused", proves=[
+    "profile.entra.roles-add-json-string", "profile.entra.manager-add",
+], settings=_profiles("entra"))
+def _(req: Request, forward: Forward) -> Response:
+    """A PATCH of roles or manager is refused with 400."""
+    if req.method == "PATCH" and any(str(o.get("path", "")).lower() in ("roles", "manager") for o in _ops(req)):
+        return _error(400, "roles and manager are read-only", "mutability")
+    return forward(req)
