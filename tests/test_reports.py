@@ -166,7 +166,7 @@ def test_report_compares_several_runs(capsys, tmp_path):
     out_path = tmp_path / "cmp.html"
     code, out, err = _run(capsys, "report", "--html", str(out_path), str(pa), str(pb))
     assert code == 0 and not err, err
-    assert f"{pa}: NOT CONFORMANT" in out and f"{pb}: INCONCLUSIVE" not in out
+    assert f"{pa}: NOT CONFORMANT — 1 MUST failure" in out and f"{pb}: CONFORMANT — 0 MUST failures" in out
     page = out_path.read_text(encoding="utf-8")
     columns, rows = compare.matrix([(str(pa), a), (str(pb), b)])
     assert columns == ["https://scim.example.test/v2 (rfc)", "https://other.example.test/v2 (rfc)"]

@@ -125,7 +125,7 @@ def test_cli_output_snapshot(capsys, faulty_target, tmp_path, monkeypatch):
     monkeypatch.setenv("SCIM_TOKEN", faulty_target.token)
     monkeypatch.setenv("NO_COLOR", "1")
     code = cli.main(["run", faulty_target.url, "--no-config", "--json", str(tmp_path / "r.json"),
-                     *_select("create.status-201", "discovery.spc.")])
+                     *_select("create.status-201", "discovery.spc.answers")])
     out = capsys.readouterr()
     assert code == 1 and not out.err and faulty_target.token not in out.out
     assert_snapshot("cli-run.txt", normalise(out.out).replace(str(tmp_path), "TMP"))

@@ -91,7 +91,8 @@ def tally(report: dict[str, Any]) -> dict[str, Any]:
         "fail_accepted": sum(1 for r in fails if r["id"] in accepted),
         "warn_should": sum(1 for r in warns if r["level"] != "MAY"),
         "warn_may": sum(1 for r in warns if r["level"] == "MAY"),
-        "warn_accepted": sum(1 for r in warns if r["id"] in accepted),
+        "warn_should_accepted": sum(1 for r in warns if r["level"] != "MAY" and r["id"] in accepted),
+        "warn_may_accepted": sum(1 for r in warns if r["level"] == "MAY" and r["id"] in accepted),
         "error": len(errors),
         "error_accepted": sum(1 for r in errors if r["id"] in accepted),
     }
@@ -117,15 +118,15 @@ def verdict_line(report: dict[str, Any]) -> str:
         word = "NOTHING RAN"
     else:
         word = "CONFORMANT"
-    parts = [_n(t["fail"], "MUST failure") + (f" ({t['fail_accepted']} accepted)" if t["fail_accepted"] else "")]
-    parts.append(
-        _n(t["warn_should"], "SHOULD warning")
-        + (f" ({t['warn_accepted']} accepted)" if t["warn_accepted"] and not t["warn_may"] else "")
-    )
+    def accepted(n: int) -> str:
+        return f" ({n} accepted)" if n else ""
+
+    parts = [_n(t["fail"], "MUST failure") + accepted(t["fail_accepted"])]
+    parts.append(_n(t["warn_should"], "SHOULD warning") + accepted(t["warn_should_accepted"]))
     if t["warn_may"]:
-        parts.append(_n(t["warn_may"], "MAY warning"))
+        parts.append(_n(t["warn_may"], "MAY warning") + accepted(t["warn_may_accepted"]))
     if t["error"]:
-        parts.append(_n(t["error"], "error") + (f" ({t['error_accepted']} accepted)" if t["error_accepted"] else ""))
+        parts.append(_n(t["error"], "error") + accepted(t["error_accepted"]))
     parts.append(f"{c['skip']} skipped")
     parts.append(f"{c['pass']} passed")
     return f"{word} — " + ", ".join(parts)

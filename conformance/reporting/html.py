@@ -27,7 +27,8 @@ padding:.4rem .8rem;min-width:6rem}.count b{display:block;font-size:1.4rem}.o-pa
 .o-fail{color:var(--fail)}.o-warn{color:var(--warn)}.o-skip{color:var(--skip)}.o-error{color:var(--error)}
 table{border-collapse:collapse}th,td{border:1px solid var(--line);padding:.25rem .5rem;text-align:left;
 vertical-align:top}th{background:var(--soft)}td.n{text-align:right;font-variant-numeric:tabular-nums}
-td.n a{text-decoration:none;display:block}td.zero{color:var(--line)}.badge{display:inline-block;
+td.n a{text-decoration:none;display:block;color:inherit;font-weight:600}
+a.count{color:inherit;text-decoration:none}td.zero{color:var(--line)}.badge{display:inline-block;
 border-radius:4px;padding:0 .35rem;color:#fff;font-weight:600;font-size:.8rem;text-transform:uppercase}
 .b-pass{background:var(--pass)}.b-fail{background:var(--fail)}.b-warn{background:var(--warn)}
 .b-skip{background:var(--skip)}.b-error{background:var(--error)}.filters{position:sticky;top:0;
