@@ -20,7 +20,7 @@ from . import auth, report
 from .embedded import EmbeddedTarget
 from .engine import Case, Run, Settings, TargetUnusable, sigterm_as_interrupt
 from .model import Outcome
-from .profiles import INFO_PREFIX, ProfileError, readiness
+from .profiles import INFO_PREFIX, ProfileError, verdicts
 
 SUITE_FILE = Path(__file__).with_name("suite.py")
 STATE_KEY = pytest.StashKey["ScimSession"]()
@@ -269,7 +269,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         + f" ({len(results)} results, {state.run.http.request_count} requests)"
     )
     shown = state.run.profile.names != ("rfc",)  # the default profile says nothing the counts do not
-    for line in readiness(state.run.profile, results) if shown else []:
+    for line in verdicts(state.run) if shown else []:
         tr.write_line(f"profile {line['name']}: {line['verdict']}")
     if state.run.leftovers:
         tr.write_line("could not delete: " + "; ".join(state.run.leftovers))

@@ -6,7 +6,7 @@ A profile can
 - skip checks with the documented reason (``[[skip]]``), change the severity of checks, requirements or
   whole levels (``[levels]``; ``"INFO"`` reports a finding without warning or failing);
 - declare the capabilities it expects (``[capabilities]``, compared by a ``do = "capabilities"`` step);
-- set the headers, path layout and auth style of every request (``[http]``, ``[paths]``), and the headers
+- set the headers and path layout of every request (``[http]``, ``[paths]``), and the headers
   its replay steps send (``[client]``);
 - complete what the suite creates (``[create.User]``: required attributes, single values, dropped ones).
 
@@ -30,7 +30,8 @@ DEFAULT = "rfc"
 KINDS = ("base", "client", "server")
 SEVERITIES = (*LEVELS, "INFO")  # INFO: a finding is shown, never a warning or a failure
 INFO_PREFIX = "info: "
-AUTH_STYLES = ("bearer", "basic", "token", "none")  # or "header:<Name>"
+AUTH_STYLES = ("bearer", "oauth", "basic", "none")  # or "header:<Name>"; the HTTP scheme each one uses:
+AUTH_SCHEMES = {"bearer": "bearer", "oauth": "bearer", "basic": "basic", "none": None}
 STEP_PREFIX = "profile"
 
 
@@ -85,7 +86,7 @@ class Profile:
     sources: dict[str, str] = field(default_factory=dict)
     base_url: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # every request of the run
-    auth: str = "bearer"
+    auth: tuple[str, ...] = ()  # the auth styles the vendor documents (compared with the run's); empty: unknown
     paths: dict[str, str] = field(default_factory=dict)  # first path segment -> the vendor's
     client_headers: dict[str, str] = field(default_factory=dict)  # the replay steps' requests
     client_content_type: str | None = None
@@ -167,9 +168,11 @@ def parse(data: dict[str, Any], stem: str, file: str = "") -> Profile:
             raise ValueError(f"{key} is required")
     http = data.get("http", {})
     client = data.get("client", {})
-    auth = http.get("auth", "bearer")
-    if auth not in AUTH_STYLES and not (isinstance(auth, str) and auth.startswith("header:") and len(auth) > 7):
-        raise ValueError(f"http.auth must be one of {', '.join(AUTH_STYLES)} or header:<Name>, not {auth!r}")
+    auth = http.get("auth", ())
+    auth = (auth,) if isinstance(auth, str) else tuple(auth)
+    for style in auth:
+        if style not in AUTH_STYLES and not (isinstance(style, str) and style.startswith("header:") and len(style) > 7):
+            raise ValueError(f"http.auth must be one of {', '.join(AUTH_STYLES)} or header:<Name>, not {style!r}")
     caps = data.get("capabilities", {})
     source = caps.get("source", "") if isinstance(caps, dict) else ""
     capabilities = {k: v for k, v in caps.items() if k != "source"} if isinstance(caps, dict) else {}
@@ -299,10 +302,6 @@ class Selection:
             return ScimHttp(url, token, **kw)
         return ProfileHttp(url, token, profile_headers=headers, paths=paths, **kw)
 
-    def auth_styles(self) -> dict[str, str]:
-        """The auth style each profile documents (shown; the credentials themselves come from the options)."""
-        return {p.name: p.auth for p in self.profiles}
-
     def complete(self, rt_name: str, body: dict[str, Any]) -> dict[str, Any]:
         """The suite's payload, completed the way the selected server profiles require."""
         for prof in self.profiles:
@@ -376,8 +375,23 @@ def is_info(result: Result) -> bool:
     return result.message.startswith(INFO_PREFIX)
 
 
-def readiness(selection: Selection, results: list[Result]) -> list[dict[str, Any]]:
-    """One verdict per selected profile: its own steps for an IdP; every check of the run for the others."""
+def auth_matches(prof: Profile, scheme: str | None, headers: tuple[str, ...] = ()) -> bool | None:
+    """Does the run authenticate the way the vendor documents? None: the run sent no credentials."""
+    if (scheme is None and not headers) or not prof.auth:
+        return None
+    for style in prof.auth:
+        if style.startswith("header:") and style.split(":", 1)[1].lower() in {h.lower() for h in headers}:
+            return True
+        if scheme is not None and AUTH_SCHEMES.get(style) == scheme.lower():
+            return True
+    return False
+
+
+def readiness(
+    selection: Selection, results: list[Result], scheme: str | None = None, headers: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """One verdict per selected profile: its own steps for an IdP; every check of the run for the others.
+    ``scheme``/``headers``: how the run authenticated, compared with the auth styles the profile documents."""
     out = []
     for prof in selection.profiles:
         own = [r for r in results if r.check in prof.step_ids]
@@ -409,6 +423,10 @@ def readiness(selection: Selection, results: list[Result]) -> list[dict[str, Any
             line += f"; {len(info)} info"
         if skipped:
             line += f"; {len(skipped)} skipped"
+        matches = auth_matches(prof, scheme, headers) if prof.kind != "base" else None
+        if matches is False:
+            used = scheme or "other headers"
+            line += f"; auth: {prof.title} documents {' or '.join(prof.auth)}, this run used {used}"
         out.append(
             {
                 "name": prof.name,
@@ -421,9 +439,18 @@ def readiness(selection: Selection, results: list[Result]) -> list[dict[str, Any
                 "info": [r.id for r in info],
                 "skipped": [r.id for r in skipped],
                 "steps": len(own),
+                "auth": {"documented": list(prof.auth), "used": scheme, "matches": matches},
             }
         )
     return out
+
+
+def verdicts(run: Any) -> list[dict[str, Any]]:
+    """:func:`readiness` of a :class:`~conformance.engine.Run`, with how it authenticated."""
+    from .auth import scheme_of
+
+    headers = tuple(getattr(run.http, "auth_headers", {}) or {})
+    return readiness(run.profile, run.results, scheme_of(run.http), headers)
 
 
 def _short(result: Result, prof: Profile) -> str:

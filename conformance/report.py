@@ -26,7 +26,7 @@ def build(run: Run) -> dict[str, Any]:
         "duration_s": round(run.duration_s, 3),
         "summary": summary,
         "discovery": discovery,
-        "profiles": {p["name"]: p for p in profiles.readiness(run.profile, run.results)},  # verdict per --profile
+        "profiles": {p["name"]: p for p in profiles.verdicts(run)},  # verdict per --profile
         "results": [r.to_dict() for r in run.results],
     }
 

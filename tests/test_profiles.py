@@ -203,3 +203,12 @@ def test_plugin_scim_profile_option(tmp_path):
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "profile entra: Entra ID: ready — 1 step passes" in out.stdout
+
+
+def test_auth_style_is_compared_with_the_documented_one(replayed):
+    basic = {v["name"]: v for v in profiles.readiness(replayed.profile, replayed.results, "Basic")}
+    assert "auth: GitHub (organization) documents bearer, this run used Basic" in basic["github-org"]["verdict"]
+    assert basic["okta"]["auth"] == {"documented": ["oauth", "basic", "bearer"], "used": "Basic", "matches": True}
+    assert basic["onelogin"]["auth"]["matches"] is None  # not recorded in vendor-facts.md: not compared
+    bearer = {v["name"]: v for v in profiles.verdicts(replayed)}  # the embedded target: a Bearer token
+    assert bearer["github-org"]["auth"]["matches"] is True and "auth:" not in bearer["github-org"]["verdict"]
