@@ -7,6 +7,8 @@ appears in the reports.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
@@ -20,7 +22,7 @@ import pytest
 
 from conformance import cli
 from conformance.embedded import EmbeddedTarget
-from conformance.reporting import counts
+from conformance.reporting import counts, verdict_line
 from tests.reportutil import assert_snapshot, created_as_200, normalise
 
 SELECT = ["create.", "retrieve.", "fuzz.", "groups.user-groups", "discovery.spc"]
@@ -45,10 +47,13 @@ def one_run(faulty_target, tmp_path_factory):
             "--html", str(out / "r.html"), "--allure", str(out / "allure"), *_select(*SELECT)]
     mp = pytest.MonkeyPatch()
     mp.setenv("SCIM_TOKEN", faulty_target.token)
+    printed = io.StringIO()
     try:
-        code = cli.main(argv)
+        with contextlib.redirect_stdout(printed):
+            code = cli.main(argv)
     finally:
         mp.undo()
+    (out / "terminal.txt").write_text(printed.getvalue(), encoding="utf-8")
     return code, out
 
 
@@ -71,6 +76,11 @@ def test_one_run_writes_all_formats_and_the_counts_agree(one_run):
     c = counts(report["results"])
     assert c == report["summary"]
     assert c["fail"] and c["error"] and c["skip"] and c["pass"], c
+
+    printed = (out / "terminal.txt").read_text(encoding="utf-8")
+    said = ", ".join(f"{c[o]} {o}" for o in ("pass", "fail", "warn", "skip", "error"))
+    assert f"(profile rfc): {said} ({c['total']} results)" in printed
+    assert printed.rstrip().splitlines()[-1] == verdict_line(report)
 
     root = ET.parse(out / "j.xml").getroot()
     cases = list(root.iter("testcase"))
