@@ -135,7 +135,10 @@ def _(req: Request, forward: Forward) -> Response:
     return forward(req)
 
 
-@fault("prof-put-merges", proves=["profile.okta-aiw.put-replaces-whole-user"], settings=_profiles("okta-aiw"))
+@fault("prof-put-merges", proves=[
+    "profile.okta-aiw.put-replaces-whole-user", "profile.github-org.put-full-replace",
+    "profile.github-enterprise.put-full-replace", "profile.ghes.put-full-replace",
+], settings=_profiles("okta-aiw", "github-org", "github-enterprise", "ghes"))
 def _(req: Request, forward: Forward) -> Response:
     """PUT does not replace the whole resource: attributes left out keep their stored values."""
     if on(req, "PUT", "Users", item=True) and isinstance(req.data, dict):
