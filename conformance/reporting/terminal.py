@@ -14,7 +14,15 @@ from . import accepted_ids, counts, curl_command, key_exchange, requirement_rows
 
 MARKS = {"pass": ".", "fail": "F", "warn": "W", "skip": "s", "error": "E"}
 COLOURS = {"pass": "32", "fail": "31;1", "warn": "33", "skip": "36", "error": "35;1", "bold": "1", "dim": "2"}
-SECTION_WIDTH = 34
+SECTION_WIDTH = 36
+
+
+def _module_ranks() -> dict[str, int]:
+    """Check id -> the position of its module in the registry (the order checks run in)."""
+    from ..registry import REGISTRY
+
+    modules = list(dict.fromkeys(c.module for c in REGISTRY.values()))
+    return {c.id: modules.index(c.module) for c in REGISTRY.values()}
 
 
 def module_section(check_id: str) -> str | None:
@@ -64,10 +72,13 @@ class Progress:
         self.update()
 
     def update(self) -> None:
-        results = self.run.results
-        while self._seen < len(results):
-            result = results[self._seen]
-            self._seen += 1
+        fresh = self.run.results[self._seen:]
+        self._seen += len(fresh)
+        # a parallel run (-n) finishes many at once, in any order: keep them grouped by module
+        if len(fresh) > 1:
+            ranks = _module_ranks()
+            fresh = sorted(fresh, key=lambda r: ranks.get(r.check, len(ranks)))
+        for result in fresh:
             group = module_section(result.check) or result.section
             if group != self._section:
                 self.end_line()
