@@ -141,7 +141,12 @@ def gate(report: dict[str, Any], fail_on: str = "must") -> bool:
         return False
     accepted = accepted_ids(report)
     bad = {"fail", "error"} | ({"warn"} if fail_on == "should" else set())
-    return any(r["outcome"] in bad and r["id"] not in accepted for r in report["results"])
+    return any(r["outcome"] in bad and r["id"] not in accepted and not _info(r) for r in report["results"])
+
+
+def _info(result: dict[str, Any]) -> bool:
+    """A finding a profile reports as information only (level MAY, message "info: ..."): it never gates."""
+    return result["outcome"] == "warn" and result.get("message", "").startswith("info: ")
 
 
 def curl_command(exchange: dict[str, Any]) -> str:
