@@ -23,9 +23,11 @@ for _m in pkgutil.iter_modules([str(Path(__file__).parent)]):
 
 @pytest.fixture(scope="module", autouse=True)
 def small_sequence_budget():
-    """One random sequence after the fixed one: the proofs rerun the whole suite once per fault."""
+    """One random sequence after the fixed one, and 25 generated filters: the proofs rerun the whole suite
+    once per fault."""
     mp = pytest.MonkeyPatch()
     mp.setenv("SCIM_SEQ_EXAMPLES", "1")
+    mp.setenv("SCIM_QUERY_EXAMPLES", "25")
     yield
     mp.undo()
 
