@@ -204,7 +204,8 @@ class Population:
         out.ids = [str(get_field(r, "id")) for r in page]
         seen = len(page)
         start = _int(out.body.get("startIndex")) or 1
-        while walk and isinstance(out.total, int) and seen < out.total and page and len(out.replies) < 50:
+        bound = 2 * len(self.members(rt)) + 10  # more matches than that: already wrong, and never the whole tenant
+        while walk and isinstance(out.total, int) and seen < out.total <= bound and page and len(out.replies) < 50:
             start += len(page)
             more = ctx.http.get(rt.path, params={**params, "startIndex": str(start)})
             out.replies.append(more)
