@@ -212,3 +212,11 @@ def test_auth_style_is_compared_with_the_documented_one(replayed):
     assert basic["onelogin"]["auth"]["matches"] is None  # not recorded in vendor-facts.md: not compared
     bearer = {v["name"]: v for v in profiles.verdicts(replayed)}  # the embedded target: a Bearer token
     assert bearer["github-org"]["auth"]["matches"] is True and "auth:" not in bearer["github-org"]["verdict"]
+
+
+def test_info_never_gates_the_exit_code():
+    from conformance.reporting import gate
+
+    info = {"id": "x", "outcome": "warn", "level": "MAY", "message": profiles.INFO_PREFIX + "UNCONFIRMED shape"}
+    assert not gate({"results": [info]}, "should")
+    assert gate({"results": [{**info, "message": "a SHOULD finding"}]}, "should")
