@@ -61,6 +61,23 @@ SECTION_HINTS = {
 }
 
 
+# Fixes for single checks whose remedy is plain from the requirement (a check's own ``fix=`` wins over these).
+CHECK_FIXES = {
+    "create.status-201": "Answer a successful POST with 201 Created; 200 is not the status RFC 7644 §3.3 names.",
+    "create.location-header": "Set the Location header of the 201 answer to the new resource's URI, the same "
+                              "value as meta.location.",
+    "create.returns-resource": "Put the created resource, as the server now stores it, in the body of the 201 "
+                               "answer.",
+    "create.client-id-ignored": "Ignore an 'id' the client sends on create and assign the server's own.",
+    "delete.status-204": "Answer a successful DELETE with 204 No Content and an empty body.",
+    "delete.then-get-404": "After a DELETE, answer GET on the resource's URI with 404 and a SCIM Error body.",
+    "delete.then-put-404": "After a DELETE, answer PUT on the resource's URI with 404 instead of recreating it.",
+    "delete.then-patch-404": "After a DELETE, answer PATCH on the resource's URI with 404.",
+    "delete.then-delete-404": "Answer a second DELETE of the same resource with 404.",
+    "delete.omitted-from-queries": "Drop deleted resources from query results (GET with filter, POST .search).",
+}
+
+
 def _hint(requirement_id: str) -> str:
     rfc, section, _ = (requirement_id.split("-") + ["", ""])[:3]
     parts = section.split(".")
@@ -80,6 +97,8 @@ def fix_hint(check_id: str, requirement_ids: list[str]) -> str:
     chk = REGISTRY.get(check_id)
     if chk is not None and chk.fix:
         return chk.fix
+    if check_id in CHECK_FIXES:
+        return CHECK_FIXES[check_id]
     return _hint(requirement_ids[0]) if requirement_ids else ""
 
 
@@ -108,9 +127,9 @@ def explain(ident: str) -> str:
             lines.append(f"  {rid} ({req.level if req else '?'}): {req.summary if req else '(not in the catalogue)'}")
             if req:
                 lines.append(f"    {req.url}")
-        fix = c.fix or _hint(c.requirements[0])
+        fix = fix_hint(c.id, list(c.requirements))
         if fix:
-            source = "" if c.fix else " (general hint for the section)"
+            source = "" if (c.fix or c.id in CHECK_FIXES) else " (general hint for the section)"
             lines += ["", f"How servers usually fix a failure{source}:", _wrap(fix)]
         return "\n".join(lines) + "\n"
     if key in reqs:
@@ -122,9 +141,11 @@ def explain(ident: str) -> str:
             lines += ["", "Not testable from outside:", _wrap(req.untestable_reason)]
         lines += ["", "Checks citing it:" if citing else "No check cites it yet."]
         lines += [f"  {c.id} ({c.level}): {c.title}" for c in citing]
-        hint = next((c.fix for c in citing if c.fix), "") or _hint(req.id)
+        own = next((c.fix or CHECK_FIXES.get(c.id, "") for c in citing if c.fix or c.id in CHECK_FIXES), "")
+        hint = own or _hint(req.id)
         if hint:
-            lines += ["", "How servers usually fix a failure (general hint for the section):", _wrap(hint)]
+            source = "" if own else " (general hint for the section)"
+            lines += ["", f"How servers usually fix a failure{source}:", _wrap(hint)]
         return "\n".join(lines) + "\n"
     close = difflib.get_close_matches(key, [*checks, *reqs], n=3, cutoff=0.6)
     suggestion = f"; did you mean {', '.join(close)}?" if close else " (see `scim-conformance checks`)"
