@@ -141,7 +141,8 @@ def explain(ident: str) -> str:
             lines += ["", "Not testable from outside:", _wrap(req.untestable_reason)]
         lines += ["", "Checks citing it:" if citing else "No check cites it yet."]
         lines += [f"  {c.id} ({c.level}): {c.title}" for c in citing]
-        own = next((c.fix or CHECK_FIXES.get(c.id, "") for c in citing if c.fix or c.id in CHECK_FIXES), "")
+        # one citing check: its fix fits the requirement; several: each fix is about its own check
+        own = fix_hint(citing[0].id, []) if len(citing) == 1 else ""
         hint = own or _hint(req.id)
         if hint:
             source = "" if own else " (general hint for the section)"
