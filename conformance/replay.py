@@ -128,8 +128,8 @@ def _request(ctx: Any, prof: Profile, step: Step, action: dict[str, Any], env: d
         kw["content_type"] = content_type
     rt = _resource_type(ctx, path)
     shown = f"{method} /{path.lstrip('/')}"
-    if method == "POST" and rt is not None and not query:
-        created = ctx.create(rt, body, **kw)  # tracked: deleted when the step ends
+    if method == "POST" and rt is not None:
+        created = ctx.create(rt, body, params=query or None, **kw)  # tracked: deleted when the step ends
         reply = created.reply
     else:
         reply = ctx.http.request(method, path, json_body=body, params=query or None, **kw)
