@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from conformance import cli, jsonschemas, profiles, report
@@ -220,3 +221,22 @@ def test_info_never_gates_the_exit_code():
     info = {"id": "x", "outcome": "warn", "level": "MAY", "message": profiles.INFO_PREFIX + "UNCONFIRMED shape"}
     assert not gate({"results": [info]}, "should")
     assert gate({"results": [{**info, "message": "a SHOULD finding"}]}, "should")
+
+
+def test_replay_touches_only_its_own_data_and_cleans_up(replayed, embedded_target):
+    posts = [e for r in replayed.results for e in r.exchanges if e.method == "POST" and e.request_body]
+    assert posts
+    for e in posts:
+        body = json.loads(e.request_body)
+        name = body.get("userName") or body.get("displayName")
+        assert str(name).startswith(replayed.run_id), (e.url, name)
+    changed = [e for r in replayed.results for e in r.exchanges if e.method in ("PUT", "PATCH", "DELETE")]
+    created = [json.loads(e.response_body) for r in replayed.results for e in r.exchanges
+               if e.method == "POST" and e.status == 201 and e.response_body]
+    created_ids = {c["id"] for c in created if "id" in c}
+    assert all(any(i in e.url for i in created_ids) for e in changed)  # writes go to the run's own resources
+    with httpx.Client(base_url=embedded_target.url + "/",
+                      headers={"Authorization": f"Bearer {embedded_target.token}"}) as client:
+        for endpoint, attr in (("Users", "userName"), ("Groups", "displayName")):
+            left = client.get(endpoint, params={"filter": f'{attr} sw "{replayed.run_id}"'}).json()
+            assert left["totalResults"] == 0, left
