@@ -340,7 +340,7 @@ def boolean_ordering(ctx, rt):
 
 
 @check("filter.unknown-attribute", "A filter on an attribute the schema lacks matches nothing or is refused",
-       requirements=["7644-3.4.2.2-04", "7644-3.4.2.1-06"], level="MUST", **USERS)
+       requirements=["7644-3.4.2.2-04", "7644-3.4.2.2-17"], level="MUST", **USERS)
 def unknown_attribute(ctx, rt):
     """A comparison or presence test on an attribute (or sub-attribute) the schema does not define is
     either refused with 400 invalidFilter (RFC 7644 §3.12: the attribute and comparison combination is

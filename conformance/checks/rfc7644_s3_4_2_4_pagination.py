@@ -124,7 +124,7 @@ def total_results(ctx, rt):
 
 
 @check("page.items-per-page", "itemsPerPage is the number of resources on each partial page",
-       requirements=["7644-3.4.2-08"], level="MUST", **USERS)
+       requirements=["7644-3.4.2-08", "7644-3.4.2-07"], level="MUST", **USERS)
 def items_per_page(ctx, rt):
     """Pages of 4 of the population (a full first page and a shorter last one, both partial results)
     carry itemsPerPage, equal to the number of Resources on that page, and startIndex as asked."""
