@@ -44,6 +44,7 @@ def created_as_200(app: Any) -> Any:
     def middleware(environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
         if environ["REQUEST_METHOD"] == "POST" and path.rstrip("/").endswith("/Users"):
+
             def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
                 return start_response("200 OK" if status.startswith("201") else status, headers, exc_info)
 

@@ -35,6 +35,7 @@ def _run(capsys, *argv):
 
 # -- JUnit ----------------------------------------------------------------------------------------------
 
+
 def test_junit_golden_file():
     assert_snapshot("junit-golden.xml", junit.render(sample()))
 
@@ -66,6 +67,7 @@ def test_junit_survives_control_characters_from_the_server():
 
 # -- terminal -------------------------------------------------------------------------------------------
 
+
 def test_report_command_prints_the_recap_and_verdict(capsys):
     code, out, err = _run(capsys, "report", str(SAMPLE))
     assert code == 1 and not err
@@ -94,15 +96,18 @@ def test_curl_reproduces_the_request_and_keeps_secrets_out():
     ex["request_headers"]["x-api-key"] = "[REDACTED]"
     cmd = curl_command(ex)
     assert cmd.startswith("curl -sS -i -X POST https://scim.example.test/v2/Users ")
-    assert "--data-raw '{\"userName\": \"sct0000-0001-user it'\"'\"'s\"}'" in cmd  # shell-quoted
+    assert '--data-raw \'{"userName": "sct0000-0001-user it\'"\'"\'s"}\'' in cmd  # shell-quoted
     assert "'x-api-key: [REDACTED]'" in cmd and "user-agent" not in cmd and "host:" not in cmd
 
 
 def test_key_exchange_prefers_the_one_the_message_names():
-    result = {"message": "POST /Users?attributes=userName: meta is returned", "exchanges": [
-        {"method": "POST", "url": "http://h/v2/Users?attributes=userName"},
-        {"method": "GET", "url": "http://h/v2/Users/1"},
-    ]}
+    result = {
+        "message": "POST /Users?attributes=userName: meta is returned",
+        "exchanges": [
+            {"method": "POST", "url": "http://h/v2/Users?attributes=userName"},
+            {"method": "GET", "url": "http://h/v2/Users/1"},
+        ],
+    }
     assert key_exchange(result)["method"] == "POST"
     result["message"] = "something else"
     assert key_exchange(result)["method"] == "GET"
@@ -135,6 +140,7 @@ def test_quiet_summary_is_the_verdict_and_paths_only():
 
 # -- HTML (static; tests/test_reports_run.py opens it in Chromium) -----------------------------------------
 
+
 def test_html_is_one_file_without_external_assets():
     page = html.render(sample())
     lowered = page.lower()
@@ -149,11 +155,12 @@ def test_html_is_one_file_without_external_assets():
 def test_html_matrix_has_a_row_per_section():
     page = html.render(sample())
     matrix = page.split('id="matrix"')[1].split("</table>")[0]
-    assert matrix.count('<tr data-section=') == len({r["section"] for r in sample()["results"]})
+    assert matrix.count("<tr data-section=") == len({r["section"] for r in sample()["results"]})
     assert "RFC 7644 §3.3" in matrix and "rfc7644#section-3.3" in matrix
 
 
 # -- compare ---------------------------------------------------------------------------------------------
+
 
 def test_report_compares_several_runs(capsys, tmp_path):
     a, b = sample(), sample()
@@ -190,6 +197,7 @@ def test_report_refuses_what_is_not_a_report(capsys, tmp_path):
 
 # -- explain ---------------------------------------------------------------------------------------------
 
+
 def test_explain_check_snapshot(capsys):
     code, out, err = _run(capsys, "explain", "create.status-201[User]")
     assert code == 0 and not err
@@ -210,6 +218,7 @@ def test_explain_unknown_id_suggests(capsys):
 
 
 # -- baseline and gate -----------------------------------------------------------------------------------
+
 
 def test_baseline_accepts_reports_stale_and_unmatched(tmp_path):
     path = tmp_path / "baseline.toml"
@@ -233,13 +242,16 @@ def test_baseline_accepts_reports_stale_and_unmatched(tmp_path):
     assert "[accepted by the baseline: vendor answers 200, ticket 1]" in text
 
 
-@pytest.mark.parametrize(("content", "needle"), [
-    ("[[accepted]]\nreason = 'x'\n", "entry 1 has no id"),
-    ("[[accepted]]\nid = 'a'\n", "(a) has no reason"),
-    ("[[accepted]]\nid = 'a'\nreason = 'r'\nextra = 1\n", "unknown key 'extra'"),
-    ("[[deviation]]\nid = 'a'\n", "unknown table 'deviation'"),
-    ("not toml [", "not TOML"),
-])
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("[[accepted]]\nreason = 'x'\n", "entry 1 has no id"),
+        ("[[accepted]]\nid = 'a'\n", "(a) has no reason"),
+        ("[[accepted]]\nid = 'a'\nreason = 'r'\nextra = 1\n", "unknown key 'extra'"),
+        ("[[deviation]]\nid = 'a'\n", "unknown table 'deviation'"),
+        ("not toml [", "not TOML"),
+    ],
+)
 def test_baseline_errors_are_one_line(tmp_path, content, needle):
     path = tmp_path / "b.toml"
     path.write_text(content, encoding="utf-8")

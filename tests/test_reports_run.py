@@ -43,8 +43,20 @@ def _select(*prefixes: str) -> list[str]:
 def one_run(faulty_target, tmp_path_factory):
     """A CLI run writing every format, with the target's token in the environment only."""
     out = tmp_path_factory.mktemp("reports")
-    argv = ["run", faulty_target.url, "--no-config", "--json", str(out / "r.json"), "--junit", str(out / "j.xml"),
-            "--html", str(out / "r.html"), "--allure", str(out / "allure"), *_select(*SELECT)]
+    argv = [
+        "run",
+        faulty_target.url,
+        "--no-config",
+        "--json",
+        str(out / "r.json"),
+        "--junit",
+        str(out / "j.xml"),
+        "--html",
+        str(out / "r.html"),
+        "--allure",
+        str(out / "allure"),
+        *_select(*SELECT),
+    ]
     mp = pytest.MonkeyPatch()
     mp.setenv("SCIM_TOKEN", faulty_target.token)
     printed = io.StringIO()
@@ -85,8 +97,11 @@ def test_one_run_writes_all_formats_and_the_counts_agree(one_run):
     root = ET.parse(out / "j.xml").getroot()
     cases = list(root.iter("testcase"))
     assert len(cases) == c["total"]
-    assert (root.get("failures"), root.get("errors"), root.get("skipped")) == (str(c["fail"]), str(c["error"]),
-                                                                               str(c["skip"]))
+    assert (root.get("failures"), root.get("errors"), root.get("skipped")) == (
+        str(c["fail"]),
+        str(c["error"]),
+        str(c["skip"]),
+    )
     assert sum(1 for case in cases if case.find("failure") is not None) == c["fail"]
     assert sum(1 for case in cases if case.find("error") is not None) == c["error"]
     assert sum(1 for case in cases if case.find("skipped") is not None) == c["skip"]
@@ -134,8 +149,16 @@ def test_no_artifact_holds_the_token(one_run, faulty_target):
 def test_cli_output_snapshot(capsys, faulty_target, tmp_path, monkeypatch):
     monkeypatch.setenv("SCIM_TOKEN", faulty_target.token)
     monkeypatch.setenv("NO_COLOR", "1")
-    code = cli.main(["run", faulty_target.url, "--no-config", "--json", str(tmp_path / "r.json"),
-                     *_select("create.status-201", "discovery.spc.answers")])
+    code = cli.main(
+        [
+            "run",
+            faulty_target.url,
+            "--no-config",
+            "--json",
+            str(tmp_path / "r.json"),
+            *_select("create.status-201", "discovery.spc.answers"),
+        ]
+    )
     out = capsys.readouterr()
     assert code == 1 and not out.err and faulty_target.token not in out.out
     assert_snapshot("cli-run.txt", normalise(out.out).replace(str(tmp_path), "TMP"))
@@ -143,19 +166,33 @@ def test_cli_output_snapshot(capsys, faulty_target, tmp_path, monkeypatch):
 
 def test_quiet_prints_paths_and_verdict(capsys, faulty_target, tmp_path, monkeypatch):
     monkeypatch.setenv("SCIM_TOKEN", faulty_target.token)
-    code = cli.main(["run", faulty_target.url, "-q", "--no-config", "--json", str(tmp_path / "r.json"),
-                     *_select("create.status-201")])
+    code = cli.main(
+        [
+            "run",
+            faulty_target.url,
+            "-q",
+            "--no-config",
+            "--json",
+            str(tmp_path / "r.json"),
+            *_select("create.status-201"),
+        ]
+    )
     lines = capsys.readouterr().out.splitlines()
     assert code == 1
-    assert lines == [f"JSON report: {tmp_path / 'r.json'}",
-                     "NOT CONFORMANT — 1 MUST failure, 0 SHOULD warnings, 0 skipped, 1 passed"]
+    assert lines == [
+        f"JSON report: {tmp_path / 'r.json'}",
+        "NOT CONFORMANT — 1 MUST failure, 0 SHOULD warnings, 0 skipped, 1 passed",
+    ]
 
 
 def test_baseline_and_fail_on_set_the_exit_code(capsys, faulty_target, tmp_path, monkeypatch):
     monkeypatch.setenv("SCIM_TOKEN", faulty_target.token)
     base = tmp_path / "baseline.toml"
-    base.write_text('[[accepted]]\nid = "create.status-201[User]"\nreason = "answers 200"\n'
-                    '[[accepted]]\nid = "create.status-201[Group]"\nreason = "fixed since"\n', encoding="utf-8")
+    base.write_text(
+        '[[accepted]]\nid = "create.status-201[User]"\nreason = "answers 200"\n'
+        '[[accepted]]\nid = "create.status-201[Group]"\nreason = "fixed since"\n',
+        encoding="utf-8",
+    )
     argv = ["run", faulty_target.url, "--no-config", "--json", str(tmp_path / "r.json"), *_select("create.status-201")]
     assert cli.main([*argv, "--baseline", str(base)]) == 0
     out = capsys.readouterr().out
@@ -189,8 +226,10 @@ def test_configuration_file_sets_every_report(faulty_target, tmp_path, monkeypat
     assert {r["check"] for r in report["results"]} == {"create.status-201"}
     assert faulty_target.token not in (tmp_path / "out" / "r.json").read_text(encoding="utf-8")
     # the command line wins over the file
-    assert cli.main(["run", "--json", str(tmp_path / "cli.json"), "--fail-on", "should", "--select",
-                     "discovery.spc."]) == 0
+    assert (
+        cli.main(["run", "--json", str(tmp_path / "cli.json"), "--fail-on", "should", "--select", "discovery.spc."])
+        == 0
+    )
     cli_report = json.loads((tmp_path / "cli.json").read_text(encoding="utf-8"))
     assert {r["check"] for r in cli_report["results"]} <= {c for c in _spc_checks()}  # --select replaced the file's
     capsys.readouterr()
@@ -207,7 +246,9 @@ def test_pyproject_table_and_bad_configurations(faulty_target, tmp_path, monkeyp
     monkeypatch.setenv("SCIM_TOKEN", faulty_target.token)
     (tmp_path / "pyproject.toml").write_text(
         f'[project]\nname = "x"\n[tool.scim-conformance]\nurl = "{faulty_target.url}"\nselect = "discovery.spc."\n'
-        'profile = "rfc"\n[tool.scim-conformance.reports]\njson = "p.json"\n', encoding="utf-8")
+        'profile = "rfc"\n[tool.scim-conformance.reports]\njson = "p.json"\n',
+        encoding="utf-8",
+    )
     assert cli.main(["run", "-q"]) == 0
     assert (tmp_path / "p.json").is_file()
     capsys.readouterr()
@@ -230,12 +271,14 @@ def test_token_env_names_the_variable(faulty_target, tmp_path, monkeypatch, caps
     monkeypatch.delenv("SCIM_TOKEN", raising=False)
     monkeypatch.setenv("MY_SCIM_SECRET", faulty_target.token)
     (tmp_path / "scim-conformance.toml").write_text(
-        f'url = "{faulty_target.url}"\ntoken-env = "MY_SCIM_SECRET"\nselect = ["discovery.spc."]\n', encoding="utf-8")
+        f'url = "{faulty_target.url}"\ntoken-env = "MY_SCIM_SECRET"\nselect = ["discovery.spc."]\n', encoding="utf-8"
+    )
     assert cli.main(["run", "-q", "--json", "r.json"]) == 0
     capsys.readouterr()
 
 
 # -- the HTML in a real browser --------------------------------------------------------------------------
+
 
 def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
@@ -248,10 +291,21 @@ def _browse(html_path: Path, fragment: str, tmp_path: Path) -> tuple[str, list[s
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
         pytest.skip("chromium is not installed (apt-get install chromium); CI installs it and runs this test")
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
-           "--dump-dom", html_path.resolve().as_uri() + fragment]
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--dump-dom",
+        html_path.resolve().as_uri() + fragment,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]

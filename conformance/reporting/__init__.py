@@ -118,6 +118,7 @@ def verdict_line(report: dict[str, Any]) -> str:
         word = "NOTHING RAN"
     else:
         word = "CONFORMANT"
+
     def accepted(n: int) -> str:
         return f" ({n} accepted)" if n else ""
 
@@ -199,10 +200,12 @@ def requirement_rows(ids: Iterable[str]) -> list[dict[str, str]]:
     rows = []
     for rid in ids:
         req = known.get(rid)
-        rows.append({
-            "id": rid,
-            "level": req.level if req else "",
-            "summary": req.summary if req else "",
-            "url": req.url if req else "",
-        })
+        rows.append(
+            {
+                "id": rid,
+                "level": req.level if req else "",
+                "summary": req.summary if req else "",
+                "url": req.url if req else "",
+            }
+        )
     return rows

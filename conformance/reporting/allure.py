@@ -86,10 +86,14 @@ class AllureLabels:
         allure.dynamic.description(f"{result.title}\n\n{result.outcome.value}: {result.message}")
         for n, ex in enumerate(result.exchanges, 1):
             reproduce = f"\n# reproduce:\n{curl_command(ex.to_dict())}\n"
-            allure.attach(request_text(ex) + reproduce, name=f"{n} request: {ex.method} {ex.url}",
-                          attachment_type=AttachmentType.TEXT)
-            allure.attach(response_text(ex), name=f"{n} response: {ex.error or ex.status}",
-                          attachment_type=AttachmentType.TEXT)
+            allure.attach(
+                request_text(ex) + reproduce,
+                name=f"{n} request: {ex.method} {ex.url}",
+                attachment_type=AttachmentType.TEXT,
+            )
+            allure.attach(
+                response_text(ex), name=f"{n} response: {ex.error or ex.status}", attachment_type=AttachmentType.TEXT
+            )
         if result.outcome.value == "error":  # the exchange broke: Allure's "broken", not a failed requirement
             listener = item.config.pluginmanager.get_plugin("allure_listener")
             test = listener.allure_logger.get_test(None) if listener is not None else None

@@ -76,7 +76,8 @@ def render(reports: list[tuple[str, dict[str, Any]]]) -> str:
             outcomes = {c["outcome"] if c else None for c in cells}
             tds = "".join(
                 f'<td class="cell c-{_e(c["outcome"])}" title="{_e(c["message"])}">{_e(c["outcome"])}</td>'
-                if c else '<td class="cell c-none" title="not in this report">—</td>'
+                if c
+                else '<td class="cell c-none" title="not in this report">—</td>'
                 for c in cells
             )
             level = next((c["level"] for c in cells if c), "")

@@ -79,8 +79,10 @@ def defaults(path: Path, table: dict[str, Any], parser: argparse.ArgumentParser)
     out: dict[str, Any] = {}
     for key, value in flat.items():
         if key.lower().replace("-", "_") in SECRET_KEYS:
-            raise ReportError(f"{where}: {key!r} does not belong in a file; set SCIM_TOKEN in the environment "
-                              "(or name another variable with token-env)")
+            raise ReportError(
+                f"{where}: {key!r} does not belong in a file; set SCIM_TOKEN in the environment "
+                "(or name another variable with token-env)"
+            )
         if key == "token-env":
             if not isinstance(value, str) or not value:
                 raise ReportError(f"{where}: token-env must name an environment variable")
@@ -140,8 +142,10 @@ def apply(parser: argparse.ArgumentParser, run_parser: argparse.ArgumentParser, 
     path, table = found
     values = defaults(path, table, run_parser)
     for action in run_parser._actions:  # a repeatable option given on the command line replaces the file's list
-        if isinstance(action, argparse._AppendAction) and action.dest in values and any(
-            arg == opt or arg.startswith(opt + "=") for arg in argv for opt in action.option_strings
+        if (
+            isinstance(action, argparse._AppendAction)
+            and action.dest in values
+            and any(arg == opt or arg.startswith(opt + "=") for arg in argv for opt in action.option_strings)
         ):
             del values[action.dest]
     run_parser.set_defaults(**values)

@@ -136,7 +136,7 @@ def exchange_html(ex: dict[str, Any], n: int) -> str:
     return (
         f'<div class="exchange"><div><b>exchange {n}</b>: {_e(ex["method"])} {_e(ex["url"])}</div>'
         f"<div>request</div><pre>{_e(request)}</pre><div>response</div><pre>{_e(response)}</pre>"
-        f'<div>reproduce</div><pre>{_e(curl_command(ex))}</pre></div>'
+        f"<div>reproduce</div><pre>{_e(curl_command(ex))}</pre></div>"
     )
 
 
@@ -151,31 +151,37 @@ def _description(check_id: str) -> str:
 
 def result_html(r: dict[str, Any], accepted: dict[str, str]) -> str:
     reqs = requirement_rows(r["requirements"])
-    links = ", ".join(
-        f'<a href="{_e(q["url"])}">{_e(q["id"])}</a>' if q["url"] else _e(q["id"]) for q in reqs
-    )
+    links = ", ".join(f'<a href="{_e(q["url"])}">{_e(q["id"])}</a>' if q["url"] else _e(q["id"]) for q in reqs)
     search = " ".join([r["id"], r["title"], r["message"], " ".join(r["requirements"])]).lower()
     note = (
         f' <span class="accepted">accepted by the baseline: {_e(accepted[r["id"]])}</span>'
-        if r["id"] in accepted else ""
+        if r["id"] in accepted
+        else ""
     )
     body = [f"<p><b>{_e(r['title'])}</b> — {_e(r['section'])}, level {_e(r['level'])}</p>"]
     desc = _description(r["check"])
     if desc:
         body.append(f"<p>{_e(desc)}</p>")
     body.append(f"<p>result: {_e(r['message'])}</p>")
-    body.append("<ul>" + "".join(
-        f"<li>{_e(q['id'])} ({_e(q['level'] or '?')}): {_e(q['summary'])}"
-        + (f' — <a href="{_e(q["url"])}">RFC text</a>' if q["url"] else "") + "</li>"
-        for q in reqs
-    ) + "</ul>")
+    body.append(
+        "<ul>"
+        + "".join(
+            f"<li>{_e(q['id'])} ({_e(q['level'] or '?')}): {_e(q['summary'])}"
+            + (f' — <a href="{_e(q["url"])}">RFC text</a>' if q["url"] else "")
+            + "</li>"
+            for q in reqs
+        )
+        + "</ul>"
+    )
     if r["outcome"] in ("fail", "warn", "error"):
         from .explain import fix_hint
 
         hint = fix_hint(r["check"], r["requirements"])
         if hint:
-            body.append(f'<p class="hint"><b>Where to look:</b> {_e(hint)} '
-                        f'(<code>scim-conformance explain {_e(r["check"])}</code>)</p>')
+            body.append(
+                f'<p class="hint"><b>Where to look:</b> {_e(hint)} '
+                f"(<code>scim-conformance explain {_e(r['check'])}</code>)</p>"
+            )
     body.extend(exchange_html(ex, n) for n, ex in enumerate(r.get("exchanges") or [], 1))
     if not r.get("exchanges"):
         body.append("<p class=meta>no exchange recorded for this result</p>")
@@ -184,7 +190,8 @@ def result_html(r: dict[str, Any], accepted: dict[str, str]) -> str:
         f'data-level="{_e(r["level"])}" data-section="{_e(r["section"])}" data-search="{_e(search)}">'
         f'<summary><span class="badge b-{_e(r["outcome"])}">{_e(r["outcome"])}</span> <b>{_e(r["id"])}</b> '
         f'{_e(r["level"])} [{links}]{note} <span class="msg">{_e(r["message"])}</span></summary>'
-        + "".join(body) + "</details>"
+        + "".join(body)
+        + "</details>"
     )
 
 
@@ -198,8 +205,7 @@ def _extra_tables(report: dict[str, Any]) -> str:
             if not isinstance(p, dict):
                 continue
             lists = "".join(
-                f"<div>{key}: {_e(', '.join(map(str, p[key])))}</div>"
-                for key in ("blocking", "warnings") if p.get(key)
+                f"<div>{key}: {_e(', '.join(map(str, p[key])))}</div>" for key in ("blocking", "warnings") if p.get(key)
             )
             state = "ready" if p.get("ready") else "not ready"
             rows.append(
@@ -207,16 +213,21 @@ def _extra_tables(report: dict[str, Any]) -> str:
                 f'<td class="{"o-pass" if p.get("ready") else "o-fail"}">{state}</td>'
                 f"<td>{_e(str(p.get('verdict', '')))}{lists}</td></tr>"
             )
-        out.append('<h2>Profiles</h2><table id="profiles"><thead><tr><th>profile</th><th>kind</th><th>readiness</th>'
-                   f"<th>verdict</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+        out.append(
+            '<h2>Profiles</h2><table id="profiles"><thead><tr><th>profile</th><th>kind</th><th>readiness</th>'
+            f"<th>verdict</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        )
     base = report.get("baseline")
     if base:
-        items = [f"<li>accepted: {_e(e['id'])} — {_e(e['reason'])} ({len(e.get('results', []))} results)</li>"
-                 for e in base.get("accepted", [])]
-        items += [f"<li><b>stale</b>: {_e(e['id'])} now passes — remove it ({_e(e['reason'])})</li>"
-                  for e in base.get("stale", [])]
-        items += [f"<li>unmatched: {_e(e['id'])} matched no result of this run</li>"
-                  for e in base.get("unmatched", [])]
+        items = [
+            f"<li>accepted: {_e(e['id'])} — {_e(e['reason'])} ({len(e.get('results', []))} results)</li>"
+            for e in base.get("accepted", [])
+        ]
+        items += [
+            f"<li><b>stale</b>: {_e(e['id'])} now passes — remove it ({_e(e['reason'])})</li>"
+            for e in base.get("stale", [])
+        ]
+        items += [f"<li>unmatched: {_e(e['id'])} matched no result of this run</li>" for e in base.get("unmatched", [])]
         out.append(f'<h2>Baseline {_e(base.get("file", ""))}</h2><ul id="baseline">{"".join(items)}</ul>')
     return "".join(out)
 
@@ -242,15 +253,18 @@ def render(report: dict[str, Any]) -> str:
     head = (
         f"<h1>SCIM conformance: {_e(str(target.get('url', '?')))}</h1>"
         f'<div class="meta">profile {_e(str(target.get("profile", "?")))} · run {_e(str(report.get("run_id", "")))}'
-        f' · started {_e(str(report.get("started", "")))} · {float(report.get("duration_s") or 0):.1f} s'
-        f' · {_e(str(tool.get("name", "")))} {_e(str(tool.get("version", "")))}</div>'
+        f" · started {_e(str(report.get('started', '')))} · {float(report.get('duration_s') or 0):.1f} s"
+        f" · {_e(str(tool.get('name', '')))} {_e(str(tool.get('version', '')))}</div>"
         f'<div class="verdict {mood}" id="verdict">{_e(verdict)}</div>'
     )
-    count_boxes = "".join(
-        f'<a class="count" href="#outcome={o}" data-filter><span class="o-{o}">{o}</span>'
-        f'<b id="count-{o}" data-count="{o}">{c[o]}</b></a>'
-        for o in OUTCOMES
-    ) + f'<div class="count">total<b id="count-total" data-count="total">{c["total"]}</b></div>'
+    count_boxes = (
+        "".join(
+            f'<a class="count" href="#outcome={o}" data-filter><span class="o-{o}">{o}</span>'
+            f'<b id="count-{o}" data-count="{o}">{c[o]}</b></a>'
+            for o in OUTCOMES
+        )
+        + f'<div class="count">total<b id="count-total" data-count="total">{c["total"]}</b></div>'
+    )
     sections = by_section(results)
     matrix_rows = []
     for section, rs in sections.items():
@@ -259,7 +273,8 @@ def render(report: dict[str, Any]) -> str:
         name = f'<a href="{_e(url)}">{_e(section)}</a>' if url else _e(section)
         cells = "".join(
             f'<td class="n o-{o}"><a href="#outcome={o}&section={_e(quote(section))}" data-filter>{sc[o]}</a></td>'
-            if sc[o] else '<td class="n zero">0</td>'
+            if sc[o]
+            else '<td class="n zero">0</td>'
             for o in OUTCOMES
         )
         matrix_rows.append(
@@ -268,14 +283,18 @@ def render(report: dict[str, Any]) -> str:
     matrix = (
         '<table id="matrix"><thead><tr><th>RFC section</th>'
         + "".join(f'<th class="o-{o}">{o}</th>' for o in OUTCOMES)
-        + "<th>total</th></tr></thead><tbody>" + "".join(matrix_rows) + "</tbody></table>"
+        + "<th>total</th></tr></thead><tbody>"
+        + "".join(matrix_rows)
+        + "</tbody></table>"
     )
     filters = (
         '<div class="filters"><fieldset><legend>outcome</legend>'
         + "".join(f'<label><input type="checkbox" name="outcome" value="{o}" checked> {o}</label> ' for o in OUTCOMES)
-        + '</fieldset><fieldset><legend>level</legend>'
-        + "".join(f'<label><input type="checkbox" name="level" value="{lv}" checked> {lv}</label> '
-                  for lv in ("MUST", "SHOULD", "MAY"))
+        + "</fieldset><fieldset><legend>level</legend>"
+        + "".join(
+            f'<label><input type="checkbox" name="level" value="{lv}" checked> {lv}</label> '
+            for lv in ("MUST", "SHOULD", "MAY")
+        )
         + '</fieldset><label>section <select id="section"><option value="">all</option>'
         + "".join(f'<option value="{_e(s)}">{_e(s)}</option>' for s in sections)
         + '</select></label><label>text <input id="q" type="search" placeholder="id, message, requirement"></label>'
@@ -283,9 +302,14 @@ def render(report: dict[str, Any]) -> str:
     )
     details = "".join(result_html(r, accepted) for rs in sections.values() for r in rs)
     body = (
-        head + f'<div class="counts">{count_boxes}</div>' + _extra_tables(report)
-        + "<h2>RFC sections × outcomes</h2>" + matrix
-        + "<h2>Results</h2>" + filters + f'<div id="results">{details}</div>'
+        head
+        + f'<div class="counts">{count_boxes}</div>'
+        + _extra_tables(report)
+        + "<h2>RFC sections × outcomes</h2>"
+        + matrix
+        + "<h2>Results</h2>"
+        + filters
+        + f'<div id="results">{details}</div>'
     )
     return page(f"SCIM conformance — {target.get('url', '')}", body, SCRIPT)
 

@@ -39,36 +39,50 @@ def _detail(result: dict[str, Any]) -> str:
 def build(report: dict[str, Any]) -> ET.Element:
     accepted = accepted_ids(report)
     total = counts(report["results"])
-    root = ET.Element("testsuites", {
-        "name": "scim-conformance",
-        "tests": str(total["total"]),
-        "failures": str(total["fail"]),
-        "errors": str(total["error"]),
-        "skipped": str(total["skip"]),
-        "time": _time(report.get("duration_s")),
-    })
+    root = ET.Element(
+        "testsuites",
+        {
+            "name": "scim-conformance",
+            "tests": str(total["total"]),
+            "failures": str(total["fail"]),
+            "errors": str(total["error"]),
+            "skipped": str(total["skip"]),
+            "time": _time(report.get("duration_s")),
+        },
+    )
     for section, results in by_section(report["results"]).items():
         c = counts(results)
-        suite = ET.SubElement(root, "testsuite", {
-            "name": section,
-            "tests": str(c["total"]),
-            "failures": str(c["fail"]),
-            "errors": str(c["error"]),
-            "skipped": str(c["skip"]),
-            "time": _time(sum(float(r.get("duration_s") or 0) for r in results)),
-            "timestamp": str(report.get("started", "")).removesuffix("Z"),
-        })
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            {
+                "name": section,
+                "tests": str(c["total"]),
+                "failures": str(c["fail"]),
+                "errors": str(c["error"]),
+                "skipped": str(c["skip"]),
+                "time": _time(sum(float(r.get("duration_s") or 0) for r in results)),
+                "timestamp": str(report.get("started", "")).removesuffix("Z"),
+            },
+        )
         props = ET.SubElement(suite, "properties")
         target = report.get("target") or {}
-        for name, value in (("target", target.get("url", "")), ("profile", target.get("profile", "")),
-                            ("run_id", report.get("run_id", ""))):
+        for name, value in (
+            ("target", target.get("url", "")),
+            ("profile", target.get("profile", "")),
+            ("run_id", report.get("run_id", "")),
+        ):
             ET.SubElement(props, "property", {"name": name, "value": str(value)})
         for r in results:
-            case = ET.SubElement(suite, "testcase", {
-                "classname": f"scim.{r['check']}",
-                "name": r["id"],
-                "time": _time(r.get("duration_s")),
-            })
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                {
+                    "classname": f"scim.{r['check']}",
+                    "name": r["id"],
+                    "time": _time(r.get("duration_s")),
+                },
+            )
             cprops = ET.SubElement(case, "properties")
             for rid in r["requirements"]:
                 ET.SubElement(cprops, "property", {"name": "requirement", "value": rid})

@@ -72,7 +72,7 @@ class Progress:
         self.update()
 
     def update(self) -> None:
-        fresh = self.run.results[self._seen:]
+        fresh = self.run.results[self._seen :]
         self._seen += len(fresh)
         # a parallel run (-n) finishes many at once, in any order: keep them grouped by module
         if len(fresh) > 1:
@@ -157,8 +157,9 @@ def baseline_lines(report: dict[str, Any]) -> list[str]:
     return out
 
 
-def summary(report: dict[str, Any], paths: dict[str, str] | None = None, colour: bool = False,
-            quiet: bool = False) -> str:
+def summary(
+    report: dict[str, Any], paths: dict[str, str] | None = None, colour: bool = False, quiet: bool = False
+) -> str:
     """The recap (unless quiet), baseline notes, the report paths and the verdict line."""
     paint = Painter(colour)
     lines: list[str] = []
