@@ -266,6 +266,27 @@ def test_pyproject_table_and_bad_configurations(faulty_target, tmp_path, monkeyp
         assert needle in err and len(err.strip().splitlines()) == 1, (content, err)
 
 
+def test_config_option_names_the_file_and_no_config_ignores_it(faulty_target, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SCIM_TOKEN", faulty_target.token)
+    assert cli.main(["run", "--config", "nope.toml"]) == 2
+    assert "configuration nope.toml: no such file" in capsys.readouterr().err
+    (tmp_path / "scim-conformance.toml").write_text('token = "leak"\n', encoding="utf-8")
+    (tmp_path / "elsewhere.toml").write_text(
+        f'url = "{faulty_target.url}"\nselect = ["discovery.spc.answers"]\n[reports]\njson = "e.json"\n',
+        encoding="utf-8",
+    )
+    assert cli.main(["run", "-q", "--config", "elsewhere.toml"]) == 0  # the named file, not the one in the folder
+    assert (tmp_path / "e.json").is_file()
+    assert (
+        cli.main(
+            ["run", faulty_target.url, "-q", "--no-config", "--json", "n.json", "--select", "discovery.spc.answers"]
+        )
+        == 0
+    )
+    capsys.readouterr()
+
+
 def test_token_env_names_the_variable(faulty_target, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SCIM_TOKEN", raising=False)
