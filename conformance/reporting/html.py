@@ -300,7 +300,9 @@ def render(report: dict[str, Any]) -> str:
         + '</select></label><label>text <input id="q" type="search" placeholder="id, message, requirement"></label>'
         + f'<span>showing <b id="shown">{c["total"]}</b> of {c["total"]}</span></div>'
     )
-    details = "".join(result_html(r, accepted) for rs in sections.values() for r in rs)
+    rank = {"fail": 0, "error": 1, "warn": 2, "skip": 3, "pass": 4}  # what needs attention first
+    ordered = sorted((r for rs in sections.values() for r in rs), key=lambda r: rank.get(r["outcome"], 5))
+    details = "".join(result_html(r, accepted) for r in ordered)
     body = (
         head
         + f'<div class="counts">{count_boxes}</div>'
