@@ -17,11 +17,14 @@ so the check that met it gives *error* and the run goes on), and nothing waits p
 - **A failing target is not hammered**: after ``FAILING_AFTER`` answers in a row that are 5xx (501
   Not Implemented excepted: it is a regular answer) or broken exchanges, requests fail at once with
   "the target keeps failing", except one probe every ``PROBE_EVERY`` seconds (an answer closes the
-  breaker again) and DELETEs, so that the suite can still remove what it created.
+  breaker again) and DELETEs, so that the suite can still remove what it created. A 5xx answering a request
+  sent to provoke one (inside :func:`provoking`, e.g. a robustness probe) is a finding, not a storm: it
+  does not count.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import threading
 import time
@@ -170,6 +173,7 @@ class Breaker:
         self.failures = 0
         self.last_reason = ""
         self.refused = 0  # requests not sent because the breaker was open
+        self.provoking = 0  # > 0: requests meant to provoke errors are being sent; their 5xx do not count
         self._last_sent = 0.0
 
     @property
@@ -188,7 +192,8 @@ class Breaker:
 
     def answered(self, request: httpx.Request, status: int) -> None:
         if status >= 500 and status != 501:
-            self.failed(f"{request.method} {request.url.path} answered {status}")
+            if not self.provoking:
+                self.failed(f"{request.method} {request.url.path} answered {status}")
         else:
             self.failures = 0
 
@@ -330,6 +335,21 @@ class _CappedBody(httpx.SyncByteStream):
     def close(self) -> None:
         self._deadline.at = None
         self._response.close()
+
+
+@contextlib.contextmanager
+def provoking(http: Any) -> Iterator[None]:
+    """Requests sent inside are meant to provoke errors (bad or hostile input): a 5xx answering them is
+    the check's finding, not a sign that the target keeps failing, so the breaker does not count it."""
+    breaker = getattr(getattr(http, "transport", None), "breaker", None)
+    if not isinstance(breaker, Breaker):
+        yield
+        return
+    breaker.provoking += 1
+    try:
+        yield
+    finally:
+        breaker.provoking -= 1
 
 
 def read_capped(response: httpx.Response, cap: int = MAX_BODY) -> bytes:

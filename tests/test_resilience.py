@@ -650,6 +650,23 @@ def test_breaker_lets_deletes_and_probes_through():
     assert breaker.failures == 0
 
 
+def test_provoked_5xx_do_not_open_the_breaker(faulty):
+    """A robustness probe answered 500 is a finding about that input, not a storm."""
+    srv = faulty(lambda conn, seen: conn.sendall(answer(500, b"{}", [("Content-Type", "application/json")])) is None)
+    http = ScimHttp(srv.url, "t", timeout=2)
+    try:
+        with transport.provoking(http):
+            for _ in range(transport.FAILING_AFTER + 2):
+                assert http.post("Users", content=b"{").status == 500
+        assert http.get("Users").status == 500  # sent: the breaker is still closed
+        for _ in range(transport.FAILING_AFTER - 1):  # unprovoked: these count
+            http.get("Users")
+        with pytest.raises(ExchangeError, match="keeps failing"):
+            http.get("Users")
+    finally:
+        http.close()
+
+
 def _show(run: Run) -> str:
     return "\n".join(f"  {r.id}: {r.outcome.value} — {r.message}" for r in run.results)
 
