@@ -190,3 +190,25 @@ def test_a_refused_member_skips_the_query_checks_and_what_was_made_is_deleted():
             assert left["totalResults"] == 0 and not run.leftovers  # the three made before dave are gone
         finally:
             run.http.close()
+
+
+def test_a_query_whose_total_the_population_cannot_produce_is_not_walked():
+    """A server ignoring the filter on a big tenant: the answer is graded from its first page only."""
+    from types import SimpleNamespace
+
+    class Http:
+        def __init__(self):
+            self.asked = []
+
+        def get(self, path, params):
+            self.asked.append(params)
+            body = {"totalResults": 1_000_000, "startIndex": 1, "itemsPerPage": 2,
+                    "Resources": [{"id": f"other{len(self.asked)}a"}, {"id": f"other{len(self.asked)}b"}]}
+            return SimpleNamespace(status=200, maybe_json=lambda: body)
+
+    pop = oracle()
+    http = Http()
+    out = pop.query(SimpleNamespace(http=http), pop.users_rt, "title pr")
+    assert len(http.asked) == 1 and out.total == 1_000_000
+    assert http.asked[0]["filter"] == f'(title pr) and userName sw "{PREFIX}"'
+    assert "totalResults 1000000, expected 4" in filtering.difference(pop, pop.users_rt, "title pr", out)
