@@ -1,6 +1,7 @@
 """The ``scim-conformance`` command: a thin layer over the pytest plugin.
 
-Exit codes: 0 no check failed; 1 a check failed (or the exchange of a check broke: outcome error);
+Exit codes: 0 no check failed; 1 a check failed (or the exchange of a check broke: outcome error) and no
+baseline entry accepts it (``--fail-on should`` also counts warnings, ``--fail-on never`` nothing);
 2 the run could not be made (bad arguments, target unreachable, credentials rejected, not SCIM);
 130 interrupted (after cleanup).
 """
