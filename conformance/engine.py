@@ -303,7 +303,7 @@ class Run:
         statuses = (401, 403) if result.outcome in (Outcome.FAIL, Outcome.WARN) else (401,)
         if result.outcome not in (Outcome.FAIL, Outcome.WARN, Outcome.SKIP):
             return
-        refused = [e for e in result.exchanges if id(e) in self.http.rejected and e.status in statuses]
+        refused = [e for e in result.exchanges if self.http.rejected.get(id(e)) is e and e.status in statuses]
         if refused:
             first = refused[0]
             result.outcome = Outcome.ERROR

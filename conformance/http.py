@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -126,7 +127,8 @@ class ScimHttp:
         creds.bind(self.redactor)  # its secrets, and each OAuth access token as it is fetched, are redacted
         self.read_only = read_only  # refuse writes: the check is skipped (conformance/guard.py)
         self.limiter = RateLimiter(rate) if rate else None
-        self.rejected: set[int] = set()  # id() of exchanges whose credentials the target refused (401/403)
+        # the exchanges whose credentials the target refused (401/403), by id(); weak, so an id never outlives its own
+        self.rejected: weakref.WeakValueDictionary[int, Exchange] = weakref.WeakValueDictionary()
         self._local = threading.local()  # the sink of the check running in each thread (parallel runs)
         self._count_lock = threading.Lock()
         self.sink: list[Exchange] | None = None
@@ -221,7 +223,7 @@ class ScimHttp:
         text = raw.decode(response.encoding or "utf-8", "replace")
         exchange.status = response.status_code
         if use_auth and response.status_code in (401, 403) and (self.auth or self.auth_headers):
-            self.rejected.add(id(exchange))
+            self.rejected[id(exchange)] = exchange
         exchange.response_headers = self.redactor.headers(response.headers.multi_items())
         exchange.response_body = _cut(self.redactor.text(text))
         return Reply(status=response.status_code, headers=response.headers, text=text, exchange=exchange)
