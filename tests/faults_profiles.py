@@ -93,14 +93,14 @@ def _(req: Request, forward: Forward) -> Response:
     return forward(req)
 
 
-@fault("prof-pathless-patch-500", proves=[
+@fault("prof-pathless-patch-refused", proves=[
     "profile.entra-aadoptscim062020.pathless-replace-dotted-urn", "profile.okta.deactivate-pathless",
     "profile.okta.group-rename-pathless",
 ], settings=_profiles("entra-aadoptscim062020", "okta"))
 def _(req: Request, forward: Forward) -> Response:
-    """A PATCH operation without a path is not supported: 500 (what several servers answered)."""
+    """A PATCH operation without a path is not supported (400; several servers even answered 500)."""
     if req.method == "PATCH" and any("path" not in o for o in _ops(req)):
-        return _error(500, "path is required")
+        return _error(400, "path is required", "noTarget")
     return forward(req)
 
 
@@ -194,9 +194,9 @@ def _(req: Request, forward: Forward) -> Response:
     "profile.jumpcloud.test-connection-group",
 ], settings=_profiles("entra", "okta", "onelogin", "jumpcloud"))
 def _(req: Request, forward: Forward) -> Response:
-    """Creating a group fails with 500."""
+    """Creating a group is refused with 400 (the server takes no group data)."""
     if on(req, "POST", "Groups", item=False):
-        return _error(500, "groups are read-only here")
+        return _error(400, "groups cannot be created here", "mutability")
     return forward(req)
 
 
