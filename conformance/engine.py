@@ -287,6 +287,7 @@ class Run:
             result.message = f"internal error in the suite ({type(exc).__name__}: {exc})"
         finally:
             self._blame_credentials(result)
+            self._blame_server_errors(result, chk)
             self.http.sink = self.cleanup_log
             try:
                 ctx.cleanup()
@@ -309,6 +310,20 @@ class Run:
             result.outcome = Outcome.ERROR
             result.message = (f"credentials refused: {first.method} {first.url} answered {first.status} to the "
                               f"suite's credentials, so no verdict ({result.message})")
+
+    def _blame_server_errors(self, result: Result, chk: Check) -> None:
+        """A fail or warn reached on a 5xx answer the check did not provoke is no verdict on the requirement:
+        the target broke the exchange (outcome error). Checks in a group of their own (tagged: robustness,
+        fuzz, vendor profile replays) judge server errors themselves and keep their verdict."""
+        if result.outcome not in (Outcome.FAIL, Outcome.WARN) or chk.tags:
+            return
+        marked = getattr(self.http, "server_errors", set())
+        failed = [e for e in result.exchanges if id(e) in marked]
+        if failed:
+            first = failed[0]
+            result.outcome = Outcome.ERROR
+            result.message = (f"server error: {first.method} {first.url} answered {first.status}, so no verdict "
+                              f"({result.message})")
 
     def run_all(self) -> list[Result]:
         try:

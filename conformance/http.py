@@ -19,7 +19,7 @@ import httpx
 from .auth import USE_AUTH, BearerToken, Credentials
 from .guard import RateLimiter, is_write, refuse_write
 from .model import Exchange
-from .transport import MAX_BODY, ResilientTransport, TransportProblem, is_deadline, read_capped
+from .transport import MAX_BODY, ResilientTransport, TransportProblem, is_deadline, is_provoking, read_capped
 from .verdicts import ExchangeError
 
 SCIM_JSON = "application/scim+json"
@@ -129,6 +129,7 @@ class ScimHttp:
         self.limiter = RateLimiter(rate) if rate else None
         # the exchanges whose credentials the target refused (401/403), by id(); weak, so an id never outlives its own
         self.rejected: weakref.WeakValueDictionary[int, Exchange] = weakref.WeakValueDictionary()
+        self.server_errors: set[int] = set()  # id() of exchanges answered 5xx that no check meant to provoke
         self._local = threading.local()  # the sink of the check running in each thread (parallel runs)
         self._count_lock = threading.Lock()
         self.sink: list[Exchange] | None = None
@@ -222,6 +223,8 @@ class ScimHttp:
         exchange.elapsed_s = time.perf_counter() - started
         text = raw.decode(response.encoding or "utf-8", "replace")
         exchange.status = response.status_code
+        if response.status_code >= 500 and response.status_code != 501 and not is_provoking(self.transport):
+            self.server_errors.add(id(exchange))  # a fail or warn resting on it is no verdict (engine)
         if use_auth and response.status_code in (401, 403) and (self.auth or self.auth_headers):
             self.rejected[id(exchange)] = exchange
         exchange.response_headers = self.redactor.headers(response.headers.multi_items())

@@ -352,6 +352,12 @@ def provoking(http: Any) -> Iterator[None]:
         breaker.provoking -= 1
 
 
+def is_provoking(transport: Any) -> bool:
+    """Is a request meant to provoke an error being sent through ``transport`` (see :func:`provoking`)?"""
+    breaker = getattr(transport, "breaker", None)
+    return isinstance(breaker, Breaker) and breaker.provoking > 0
+
+
 def read_capped(response: httpx.Response, cap: int = MAX_BODY) -> bytes:
     """The decoded body of ``response``, at most ``cap`` bytes (a compressed answer can swell)."""
     parts: list[bytes] = []

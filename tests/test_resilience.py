@@ -6,6 +6,7 @@ one-line reason, the run goes on, and nothing waits past its budget (conformance
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -564,10 +565,30 @@ def test_5xx_storm_run_goes_on_and_stops_hammering(faulty, upstream):
     graded = [r for r in run.results if r.outcome is not Outcome.SKIP]  # skips: the sample could not be made
     kept_failing = [r for r in graded if r.outcome is Outcome.ERROR and "keeps failing" in r.message]
     assert len(kept_failing) > len(graded) * 2 // 3, _show(run)
+    assert not [r for r in graded if r.outcome in (Outcome.FAIL, Outcome.WARN)], _show(run)  # a 5xx: no verdict
     assert all(_one_line(r.message) for r in run.results)
     sent = [s for s in srv.seen if not is_discovery(s)]
     assert len(sent) <= transport.FAILING_AFTER + elapsed / transport.PROBE_EVERY + 2, len(sent)
     assert elapsed < 30
+
+
+def test_cli_run_through_a_storm_exits_1_without_traceback(faulty, upstream, tmp_path):
+    def behave(conn, seen):
+        if is_discovery(seen):
+            return False
+        conn.sendall(answer(502, b"<html>Bad Gateway</html>", [("Content-Type", "text/html")]))
+        return True
+
+    srv = faulty(behave)
+    report = tmp_path / "r.json"
+    proc = _cli(srv.url, "--token", upstream.token, "--timeout", "2", "--select", "create", "--select", "retrieve",
+                "--json", str(report))
+    assert proc.returncode == 1, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stdout + proc.stderr
+    data = json.loads(report.read_text())
+    graded = [r for r in data["results"] if r["outcome"] != "skip"]  # skips: the sample could not be made
+    assert graded and not [r for r in graded if r["outcome"] in ("fail", "warn")], graded  # a 5xx: no verdict
+    assert all("\n" not in r["message"] for r in data["results"])
 
 
 def test_storm_at_discovery_says_the_target_fails(faulty, tmp_path):
