@@ -10,9 +10,12 @@ speed-up approaches N. Results keep the order of the cases, whatever order they 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ast
+import contextlib
+import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .engine import Case, Run
@@ -27,18 +30,38 @@ def execute_all(run: Run, cases: Sequence[Case], workers: int) -> list[Result]:
     if workers <= 1 or len(cases) <= 1:
         return [run.execute(case) for case in cases]
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scim-check")
-    try:
+    with _serial_ast_parse():
         futures = [pool.submit(run.execute, case) for case in cases]
-        results = [f.result() for f in futures]
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
+        try:
+            results = [f.result() for f in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     order = {id(r): i for i, r in enumerate(results)}
     mine = [r for r in run.results if id(r) in order]
     others = [r for r in run.results if id(r) not in order]
     run.results[:] = others + sorted(mine, key=lambda r: order[id(r)])
     return results
+
+
+_AST_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _serial_ast_parse() -> Iterator[None]:
+    """CPython 3.11 keeps the AST constructor's recursion depth in global state, so two threads parsing at
+    once fail with "SystemError: AST constructor recursion depth mismatch". hypothesis parses source (to
+    describe strategies) in the checks that use it; during a parallel run ``ast.parse`` takes a lock."""
+    original = ast.parse
+
+    def parse(*args: Any, **kw: Any) -> Any:
+        with _AST_LOCK:
+            return original(*args, **kw)
+
+    ast.parse = parse  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        ast.parse = original  # type: ignore[assignment]
 
 
 def run_all(run: Run, workers: int = 1) -> list[Result]:
