@@ -68,3 +68,15 @@ def auth_401_without_challenge(req: Request, forward: Forward) -> Response:
     if resp.status == 401:
         resp.set_header("WWW-Authenticate", None)
     return resp
+
+
+@fault("auth-bearer-not-advertised", proves=["auth.bearer-advertised"])
+def auth_bearer_not_advertised(req: Request, forward: Forward) -> Response:
+    """/ServiceProviderConfig lists only HTTP Basic, while the target takes Bearer tokens."""
+    resp = forward(req)
+    data = resp.data
+    if req.endpoint == "ServiceProviderConfig" and isinstance(data, dict):
+        data["authenticationSchemes"] = [{"type": "httpbasic", "name": "HTTP Basic",
+                                          "description": "Authentication with a user name and password"}]
+        resp.data = data
+    return resp

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..auth import wrong_credentials, wrong_scheme
+from ..auth import scheme_of, wrong_credentials, wrong_scheme
 from ..http import Reply
 from ..payloads import naming_attribute
 from ..registry import check
@@ -172,3 +172,34 @@ def www_authenticate(ctx):
 
 _ABSENT = "sct-no-such-id-0000"
 _MODE_TEXT = {"none": "no credentials", "wrong": "made-up credential", "scheme": "another scheme"}
+
+
+BEARER_TYPES = ("oauthbearertoken", "oauth2", "oauth")
+
+
+@check(
+    "auth.bearer-advertised",
+    "A target that takes the suite's Bearer token lists a bearer scheme in authenticationSchemes",
+    requirements=["7644-2-02"],
+    level="MAY",
+)
+def bearer_advertised(ctx):
+    """The run authenticates with a Bearer token (``--token`` or OAuth) and the target takes it, so its
+    /ServiceProviderConfig authenticationSchemes should say so with an entry of type oauthbearertoken
+    (or oauth2/oauth), letting a client discover how to authenticate."""
+    scheme = scheme_of(ctx.http)
+    if scheme is None or scheme.lower() != "bearer":
+        raise NotApplicable(f"the run authenticates with {scheme or 'no Authorization scheme'}, not a Bearer token")
+    spc = ctx.discovery.spc
+    if not spc:
+        raise NotApplicable("no /ServiceProviderConfig to read; see the discovery checks")
+    if ctx.discovery.spc_reply is not None:
+        ctx.attach(ctx.discovery.spc_reply.exchange)
+    schemes = get_ci(spc, "authenticationSchemes")[1]
+    if not isinstance(schemes, list) or not schemes:
+        raise NotApplicable("authenticationSchemes lists nothing; see discovery.spc.authentication-schemes")
+    types = [str(get_ci(s, "type")[1]).lower() for s in schemes if isinstance(s, dict)]
+    if not any(t in BEARER_TYPES for t in types):
+        raise Violation(f"the target takes the suite's Bearer token, but authenticationSchemes lists only "
+                        f"{', '.join(types) or 'entries without a type'}")
+    ctx.passed(f"authenticationSchemes lists {', '.join(t for t in types if t in BEARER_TYPES)}")
