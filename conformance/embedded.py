@@ -17,7 +17,6 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from scim2_models import ResourceType as RTModel
 from scim2_models import Schema as SchemaModel
 from scim2_models import ScimProvider
-from scim2_server.memory import InMemoryStorage
 from scim2_server.service import ScimService
 from scim2_server.testserver.application import BEARER_TOKEN_SCHEME, BearerTokenApplication
 from scim2_server.utils import (
@@ -25,6 +24,8 @@ from scim2_server.utils import (
     load_default_schemas,
     load_default_service_provider_config,
 )
+
+from .embedded_storage import PrefixIndexedStorage
 
 WSGIApp = Callable[..., Any]
 
@@ -58,7 +59,7 @@ def build_app(
     config.authentication_schemes = [*(config.authentication_schemes or []), BEARER_TOKEN_SCHEME]
     provider = ScimProvider.from_discovery(schema_objs, rt_objs, config=config)
     service = ScimService(provider, secret=secrets.token_urlsafe(32))
-    return BearerTokenApplication(InMemoryStorage(), provider, service=service, bearer_tokens=[token])
+    return BearerTokenApplication(PrefixIndexedStorage(), provider, service=service, bearer_tokens=[token])
 
 
 class EmbeddedTarget:
