@@ -128,7 +128,7 @@ def schemas_attribute_characteristics(ctx):
     "discovery.schemas.names-and-descriptions",
     "Schemas and attribute definitions at /Schemas carry a name and a description",
     requirements=["7643-7-04", "7643-7-06", "7643-7-09", "7643-7-05", "7643-7-07"],
-    level="SHOULD",
+    level="MAY",
 )
 def schemas_names_and_descriptions(ctx):
     """Each schema gives its human-readable name (User, Group...) and a description, and each
