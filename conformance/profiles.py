@@ -95,6 +95,7 @@ class Profile:
     capabilities: dict[str, bool] = field(default_factory=dict)
     capabilities_source: str = ""
     create: dict[str, CreateRule] = field(default_factory=dict)
+    url_excludes: list[Skip] = field(default_factory=list)  # texts the vendor refuses in the base URL (check=text)
     steps: list[Step] = field(default_factory=list)
     file: str = ""
 
@@ -184,6 +185,11 @@ def parse(data: dict[str, Any], stem: str, file: str = "") -> Profile:
         if not raw.get("check") or not raw.get("reason") or not raw.get("source"):
             raise ValueError("every [[skip]] needs check, reason and source")
         skips.append(Skip(raw["check"], raw["reason"], raw["source"]))
+    url_excludes = []
+    for raw in data.get("target", {}).get("url_excludes", []):
+        if not raw.get("text") or not raw.get("reason") or not raw.get("source"):
+            raise ValueError("every target.url_excludes entry needs text, reason and source")
+        url_excludes.append(Skip(raw["text"], raw["reason"], raw["source"]))
     create = {}
     for rt_name, raw in data.get("create", {}).items():
         create[rt_name] = CreateRule(
@@ -209,6 +215,7 @@ def parse(data: dict[str, Any], stem: str, file: str = "") -> Profile:
         capabilities=capabilities,
         capabilities_source=source,
         create=create,
+        url_excludes=url_excludes,
         file=file,
     )
     seen = set()
@@ -388,12 +395,22 @@ def auth_matches(prof: Profile, scheme: str | None, headers: tuple[str, ...] = (
 
 
 def readiness(
-    selection: Selection, results: list[Result], scheme: str | None = None, headers: tuple[str, ...] = ()
+    selection: Selection,
+    results: list[Result],
+    scheme: str | None = None,
+    headers: tuple[str, ...] = (),
+    url: str | None = None,
 ) -> list[dict[str, Any]]:
     """One verdict per selected profile: its own steps for an IdP; every check of the run for the others.
-    ``scheme``/``headers``: how the run authenticated, compared with the auth styles the profile documents."""
+    ``scheme``/``headers``: how the run authenticated, compared with the auth styles the profile documents;
+    ``url``: the base URL, checked against what the vendor refuses in it."""
     out = []
     for prof in selection.profiles:
+        notes = [
+            f"the base URL contains {rule.check!r}: {rule.reason} ({rule.source})"
+            for rule in prof.url_excludes
+            if url and rule.check in url.split("://", 1)[-1]
+        ]
         own = [r for r in results if r.check in prof.step_ids]
         if prof.kind == "client":
             mine = own
@@ -403,10 +420,12 @@ def readiness(
         warnings = [r for r in mine if r.outcome is Outcome.WARN and not is_info(r)]
         info = [r for r in mine if is_info(r)]
         skipped = [r for r in mine if r.outcome is Outcome.SKIP]
-        ready = not blocking
+        ready = not blocking and not notes
         word_ok, word_bad = ("ready", "not ready") if prof.kind == "client" else ("conforms", "does not conform")
         noun = "step" if prof.kind == "client" else "check"
-        if blocking:
+        if notes and not blocking:
+            line = f"{prof.title}: {word_bad} — " + "; ".join(notes)
+        elif blocking:
             names = ", ".join(_short(r, prof) for r in blocking[:6]) + (" …" if len(blocking) > 6 else "")
             plural = "s" if len(blocking) != 1 else ""
             line = f"{prof.title}: {word_bad} — {len(blocking)} blocking {noun}{plural}: {names}"
@@ -423,6 +442,8 @@ def readiness(
             line += f"; {len(info)} info"
         if skipped:
             line += f"; {len(skipped)} skipped"
+        if notes and blocking:
+            line += "; " + "; ".join(notes)
         matches = auth_matches(prof, scheme, headers) if prof.kind != "base" else None
         if matches is False:
             used = scheme or "other headers"
@@ -440,6 +461,7 @@ def readiness(
                 "skipped": [r.id for r in skipped],
                 "steps": len(own),
                 "auth": {"documented": list(prof.auth), "used": scheme, "matches": matches},
+                "notes": notes,
             }
         )
     return out
@@ -450,7 +472,7 @@ def verdicts(run: Any) -> list[dict[str, Any]]:
     from .auth import scheme_of
 
     headers = tuple(getattr(run.http, "auth_headers", {}) or {})
-    return readiness(run.profile, run.results, scheme_of(run.http), headers)
+    return readiness(run.profile, run.results, scheme_of(run.http), headers, run.settings.url)
 
 
 def _short(result: Result, prof: Profile) -> str:

@@ -240,3 +240,11 @@ def test_replay_touches_only_its_own_data_and_cleans_up(replayed, embedded_targe
         for endpoint, attr in (("Users", "userName"), ("Groups", "displayName")):
             left = client.get(endpoint, params={"filter": f'{attr} sw "{replayed.run_id}"'}).json()
             assert left["totalResults"] == 0, left
+
+
+def test_a_base_url_the_vendor_refuses_is_not_ready(replayed):
+    lines = {v["name"]: v for v in profiles.readiness(replayed.profile, replayed.results,
+                                                      url="https://scim_host.example.com/v2")}
+    assert lines["okta"]["ready"] is False and "underscore" in lines["okta"]["verdict"]
+    assert lines["okta"]["notes"] and "vendor-facts.md:60" in lines["okta"]["notes"][0]
+    assert lines["entra"]["notes"] == []
