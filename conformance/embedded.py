@@ -6,13 +6,14 @@ middleware in front of it; ``schemas``/``resource_types`` serve other discovery 
 
 from __future__ import annotations
 
+import io
 import logging
 import secrets
 import threading
 from collections.abc import Callable
 from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 from scim2_models import ResourceType as RTModel
 from scim2_models import Schema as SchemaModel
@@ -38,6 +39,49 @@ class _Server(ThreadingMixIn, WSGIServer):
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         logging.getLogger("conformance.embedded").debug(format, *args)
+
+
+class _Http11(ServerHandler):
+    http_version = "1.1"
+
+    def cleanup_headers(self) -> None:
+        super().cleanup_headers()
+        code = int(str(self.status).split(" ", 1)[0])
+        if "Content-Length" not in self.headers and code not in (204, 304):  # the body ends with the connection
+            self.headers["Connection"] = "close"
+            self.request_handler.close_connection = True  # type: ignore[attr-defined]
+
+
+class _KeepAliveHandler(_QuietHandler):
+    """HTTP/1.1 with persistent connections: wsgiref's handler answers one request per connection, so every
+    request of the suite paid a TCP connect and a server thread; here a connection serves many requests."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no 40 ms delayed-ACK stall between the writes of an answer
+    wbufsize = -1  # status line, headers and body leave in one send (flushed after each answer)
+
+    def handle(self) -> None:
+        self.close_connection = True
+        self._one()
+        while not self.close_connection:
+            self._one()
+
+    def _one(self) -> None:
+        self.raw_requestline = self.rfile.readline(65537)
+        if not self.raw_requestline or len(self.raw_requestline) > 65536:
+            self.close_connection = True
+            return
+        if not self.parse_request():
+            return
+        body: Any = self.rfile
+        if self.headers.get("Transfer-Encoding"):  # a chunked body: read to the end of the connection
+            self.close_connection = True
+        else:  # the whole body, so whatever the application leaves unread never reaches the next request
+            body = io.BytesIO(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        handler = _Http11(body, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+        handler.request_handler = self  # type: ignore[attr-defined]
+        handler.run(self.server.get_app())  # type: ignore[attr-defined]
+        self.wfile.flush()
 
 
 def build_app(
@@ -84,7 +128,7 @@ class EmbeddedTarget:
         return f"http://127.0.0.1:{self._server.server_address[1]}/v2"
 
     def start(self) -> EmbeddedTarget:
-        self._server = make_server("127.0.0.1", 0, self.app, server_class=_Server, handler_class=_QuietHandler)
+        self._server = make_server("127.0.0.1", 0, self.app, server_class=_Server, handler_class=_KeepAliveHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="scim-embedded", daemon=True)
         self._thread.start()
         return self

@@ -1,0 +1,173 @@
+"""Benchmark of the default suite against the embedded target (not a test: run it on an idle machine).
+
+    .venv/bin/python bench/suite_bench.py                     # speed: wall, checks, requests, server time
+    .venv/bin/python bench/suite_bench.py --latency 0.02 --workers 1 4   # parallel runs behind 20 ms latency
+    .venv/bin/python bench/suite_bench.py --preload 100000     # scale: a target holding 100,000 users
+    .venv/bin/python bench/suite_bench.py --profile            # where the suite's own time goes (cProfile)
+
+Figures per run: wall time of the run (discovery, every check, cleanup), checks (results that ran, i.e. not
+skipped, and all results), requests, checks/s, requests/s, the server time (the summed elapsed time of every
+exchange the run recorded, measured by the client around each request: the target's time plus the network),
+and the suite's own overhead (wall minus server time; wall / server). The embedded target runs in a thread
+of the same process, so its time and the suite's share the interpreter: the split is an estimate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from conformance.embedded import EmbeddedTarget  # noqa: E402
+from conformance.engine import Run, Settings  # noqa: E402
+from conformance.model import Outcome  # noqa: E402
+from conformance.parallel import run_all  # noqa: E402
+
+
+class Latency:
+    """WSGI middleware: every request waits ``seconds`` before the server sees it (a remote target)."""
+
+    def __init__(self, app: Any, seconds: float):
+        self.app, self.seconds = app, seconds
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        time.sleep(self.seconds)
+        return self.app(environ, start_response)
+
+
+def storage_of(target: EmbeddedTarget) -> Any:
+    app = target.app
+    while not hasattr(app, "storage"):
+        app = app.app
+    return app.storage
+
+
+def preload(target: EmbeddedTarget, count: int) -> float:
+    """Put ``count`` users straight into scim2-server's in-memory storage (not over HTTP); seconds taken."""
+    import datetime as dt
+    import uuid
+
+    from scim2_models import Email, Meta, Name, User
+
+    started = time.perf_counter()
+    storage = storage_of(target)
+    now = dt.datetime.now(dt.UTC)
+    with storage.lock:
+        for i in range(count):
+            user = User(user_name=f"preload-{i:06d}", display_name=f"Preloaded {i}", active=True,
+                        name=Name(given_name="Pre", family_name=f"Loaded {i}"),
+                        emails=[Email(value=f"preload-{i:06d}@example.com", primary=True)])
+            user.id = uuid.uuid4().hex
+            user.meta = Meta(resource_type="User", created=now, last_modified=now, version=f'W/"p{i}"')
+            storage._store(user, storage._values_of(user))  # what InMemoryStorage.create does, without the copies
+    return time.perf_counter() - started
+
+
+def one_run(target: EmbeddedTarget, workers: int = 1, profile: bool = False) -> dict[str, Any]:
+    run = Run(Settings(url=target.url, token=target.token, workers=workers))
+    exchanges: list[Any] = []
+    send = run.http.request
+
+    def recording(*args: Any, **kw: Any) -> Any:  # every exchange, also those no check shows
+        reply = send(*args, **kw)
+        exchanges.append(reply.exchange)
+        return reply
+
+    run.http.request = recording  # type: ignore[method-assign]
+    prof = None
+    if profile:
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
+    started = time.perf_counter()
+    try:
+        run.start()
+        run_all(run, workers)
+    finally:
+        wall = time.perf_counter() - started
+        if prof is not None:
+            prof.disable()
+        run.http.close()
+    server = sum(e.elapsed_s for e in exchanges)
+    ran = sum(1 for r in run.results if r.outcome is not Outcome.SKIP)
+    bad = [f"{r.id}: {r.outcome.value}" for r in run.results if r.outcome is Outcome.ERROR]
+    out = {
+        "wall_s": wall, "checks": ran, "results": len(run.results), "requests": run.http.request_count,
+        "server_s": server, "overhead_s": wall - server, "ratio": wall / server if server else float("inf"),
+        "checks_per_s": ran / wall, "requests_per_s": run.http.request_count / wall, "errors": bad,
+        "leftovers": list(run.leftovers),
+    }
+    if prof is not None:
+        import pstats
+
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+    return out
+
+
+def show(label: str, f: dict[str, Any]) -> None:
+    print(f"{label:<28} wall {f['wall_s']:6.2f} s | {f['checks']} checks ({f['results']} results) | "
+          f"{f['requests']} requests | {f['checks_per_s']:6.1f} checks/s | {f['requests_per_s']:6.1f} req/s | "
+          f"server {f['server_s']:6.2f} s | own overhead {f['overhead_s']:5.2f} s (wall/server {f['ratio']:.2f})")
+    if f["errors"]:
+        print(f"  errors: {f['errors'][:5]}")
+    if f["leftovers"]:
+        print(f"  leftovers: {f['leftovers'][:5]}")
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    by_wall = sorted(runs, key=lambda r: r["wall_s"])
+    return by_wall[len(by_wall) // 2]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--runs", type=int, default=3, help="runs per setting; the median (by wall time) is shown")
+    p.add_argument("--workers", type=int, nargs="+", default=[1], help="thread counts to compare (-n)")
+    p.add_argument("--latency", type=float, default=0.0, help="seconds added in front of every request")
+    p.add_argument("--preload", type=int, default=0, help="users put into the target before the run")
+    p.add_argument("--profile", action="store_true", help="print a cProfile of one run")
+    args = p.parse_args(argv)
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average before "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    wrap = (lambda app: Latency(app, args.latency)) if args.latency else None
+    figures: dict[int, dict[str, Any]] = {}
+    if args.preload:
+        with EmbeddedTarget(wrap=wrap) as target:
+            empty = median_of([one_run(target) for _ in range(args.runs)])
+        show("empty target", empty)
+        with EmbeddedTarget(wrap=wrap) as target:
+            took = preload(target, args.preload)
+            print(f"preloaded {args.preload} users in {took:.1f} s (straight into scim2-server's storage)")
+            full = median_of([one_run(target) for _ in range(args.runs)])
+            assert len(storage_of(target).resources) == args.preload, "the suite must leave the tenant as it was"
+        show(f"{args.preload} users", full)
+        print(f"scale: {full['wall_s'] / empty['wall_s']:.2f}x the empty-target wall time "
+              f"(server {full['server_s'] / empty['server_s']:.2f}x, suite's own overhead "
+              f"{full['overhead_s'] / empty['overhead_s']:.2f}x; same requests: "
+              f"{full['requests']} vs {empty['requests']})")
+    else:
+        with EmbeddedTarget(wrap=wrap) as target:
+            if args.profile:
+                show("profiled run", one_run(target, profile=True))
+                return 0
+            for n in args.workers:
+                figures[n] = median_of([one_run(target, workers=n) for _ in range(args.runs)])
+                show(f"-n {n}" + (f", +{args.latency * 1000:g} ms" if args.latency else ""), figures[n])
+        if len(figures) > 1:
+            base = figures[min(figures)]
+            for n, f in figures.items():
+                if n != min(figures):
+                    print(f"-n {n}: {base['wall_s'] / f['wall_s']:.2f}x faster than -n {min(figures)}")
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
