@@ -290,6 +290,21 @@ def test_insecure_skips_verification(tls_target, tmp_path):
     assert (tmp_path / "r.json").exists()
 
 
+@pytest.mark.parametrize("insecure", [False, True])
+def test_plugin_scim_insecure(tls_target, tmp_path, insecure):
+    url, token = tls_target
+    args = [sys.executable, "-m", "pytest", "-c", os.devnull, "--rootdir", str(tmp_path), "-p", "no:cacheprovider",
+            "-q", "--scim-url", url, "--scim-token", token, "--scim-timeout", "5",
+            "--scim-select", "discovery.spc.answers"] + (["--scim-insecure"] if insecure else [])
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    out = proc.stdout + proc.stderr
+    assert "Traceback" not in out
+    if insecure:
+        assert proc.returncode == 0, out
+    else:
+        assert proc.returncode == 2 and "not trusted" in out, out
+
+
 def test_https_to_a_plain_http_port_says_so(upstream):
     http = ScimHttp(upstream.url.replace("http://", "https://"), upstream.token, timeout=3)
     try:
