@@ -85,12 +85,12 @@ def one_run(target: EmbeddedTarget, workers: int = 1, profile: bool = False) -> 
 
         prof = cProfile.Profile()
         prof.enable()
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), time.process_time()
     try:
         run.start()
         run_all(run, workers)
     finally:
-        wall = time.perf_counter() - started
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
         if prof is not None:
             prof.disable()
         run.http.close()
@@ -101,7 +101,7 @@ def one_run(target: EmbeddedTarget, workers: int = 1, profile: bool = False) -> 
         "wall_s": wall, "checks": ran, "results": len(run.results), "requests": run.http.request_count,
         "server_s": server, "overhead_s": wall - server, "ratio": wall / server if server else float("inf"),
         "checks_per_s": ran / wall, "requests_per_s": run.http.request_count / wall, "errors": bad,
-        "leftovers": list(run.leftovers),
+        "leftovers": list(run.leftovers), "workers": workers, "cpu_s": cpu,
     }
     if prof is not None:
         import pstats
@@ -111,9 +111,11 @@ def one_run(target: EmbeddedTarget, workers: int = 1, profile: bool = False) -> 
 
 
 def show(label: str, f: dict[str, Any]) -> None:
+    server = (f"server {f['server_s']:6.2f} s | own overhead {f['overhead_s']:5.2f} s (wall/server {f['ratio']:.2f})"
+              if f["workers"] == 1 else f"server {f['server_s']:6.2f} s summed over {f['workers']} threads")
     print(f"{label:<28} wall {f['wall_s']:6.2f} s | {f['checks']} checks ({f['results']} results) | "
-          f"{f['requests']} requests | {f['checks_per_s']:6.1f} checks/s | {f['requests_per_s']:6.1f} req/s | "
-          f"server {f['server_s']:6.2f} s | own overhead {f['overhead_s']:5.2f} s (wall/server {f['ratio']:.2f})")
+          f"{f['requests']} requests | {f['checks_per_s']:6.1f} checks/s | {f['requests_per_s']:6.1f} req/s | {server}")
+    print(f"{'':<28} CPU (suite and in-process target) {f['cpu_s']:.2f} s")
     if f["errors"]:
         print(f"  errors: {f['errors'][:5]}")
     if f["leftovers"]:

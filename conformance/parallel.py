@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from .model import Result
 
 
+LONG_CHECKS = ("fuzz.", "filter.generated", "patch.random-sequences")  # check id prefixes
+
+
 def execute_all(run: Run, cases: Sequence[Case], workers: int) -> list[Result]:
     """Execute ``cases`` on ``workers`` threads; the results (also in ``run.results``) in case order.
 
@@ -31,7 +34,10 @@ def execute_all(run: Run, cases: Sequence[Case], workers: int) -> list[Result]:
         return [run.execute(case) for case in cases]
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scim-check")
     with _serial_ast_parse():
-        futures = [pool.submit(run.execute, case) for case in cases]
+        # the longest checks (generated sequences and queries) start first, so none is left running alone
+        ahead = sorted(range(len(cases)), key=lambda i: not cases[i].check.id.startswith(LONG_CHECKS))
+        started = {i: pool.submit(run.execute, cases[i]) for i in ahead}
+        futures = [started[i] for i in range(len(cases))]
         try:
             results = [f.result() for f in futures]
         finally:
