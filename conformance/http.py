@@ -273,6 +273,8 @@ def _describe(exc: httpx.HTTPError) -> str:
             return f"TLS handshake failed, does the port speak TLS? ({text})"
         return f"cannot connect ({text})"
     if isinstance(exc, httpx.RemoteProtocolError):
+        if "illegal status line" in lowered or "invalid http" in lowered:
+            return f"the answer is not HTTP; is this the SCIM service's port? ({text[:120]})"
         return f"the connection broke mid-exchange ({text})"
     if isinstance(exc, httpx.ReadError):
         return f"the connection was reset ({text})"

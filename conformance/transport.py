@@ -12,8 +12,9 @@ so the check that met it gives *error* and the run goes on), and nothing waits p
   error, so an endless body cannot fill the memory or the report.
 - **Redirects** are followed only within the origin of the request (scheme, host, port), at most
   ``MAX_REDIRECTS`` hops; a redirect to another origin is an error, never followed with the credentials.
-- **429 / 503 with Retry-After**: the wait the target asks for is honoured when it is at most the
-  request timeout, at most ``MAX_RETRIES`` times; a longer wait, or still no answer, is an error.
+- **429 / 503 with Retry-After**: the wait the target asks for is honoured, at most ``MAX_RETRIES``
+  times and as long as the waits of one request add up to no more than its timeout; a longer wait, or
+  still no answer, is an error.
 - **A failing target is not hammered**: after ``FAILING_AFTER`` answers in a row that are 5xx (501
   Not Implemented excepted: it is a regular answer) or broken exchanges, requests fail at once with
   "the target keeps failing", except one probe every ``PROBE_EVERY`` seconds (an answer closes the
@@ -264,6 +265,7 @@ class ResilientTransport(httpx.BaseTransport):
 
     # -- 429 / 503 ------------------------------------------------------------------------------------
     def _send_retrying(self, request: httpx.Request) -> httpx.Response:
+        waited = 0.0  # all the waits of one request together stay within its timeout
         for attempt in range(MAX_RETRIES + 1):
             response = self._send_once(request)
             status = response.status_code
@@ -277,12 +279,13 @@ class ResilientTransport(httpx.BaseTransport):
                 raise RateLimited(f"still {status} after {MAX_RETRIES} retries honouring Retry-After")
             if wait is None:
                 wait = float(2**attempt)  # 429 without Retry-After: 1, 2, 4 s
-            if wait > self.timeout:
+            if waited + wait > self.timeout:
                 raise RateLimited(
                     f"{status}: the target asks to retry after {wait:g} s, longer than the suite waits "
-                    f"({self.timeout:g} s, the request timeout)"
+                    f"({self.timeout:g} s in all per request, the request timeout)"
                 )
             self._sleep(wait)
+            waited += wait
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- one hop --------------------------------------------------------------------------------------

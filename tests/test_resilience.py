@@ -5,6 +5,7 @@ one-line reason, the run goes on, and nothing waits past its budget (conformance
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import os
@@ -471,6 +472,37 @@ def test_endless_body_is_cut_off_at_the_cap(faulty):
     assert "larger than the 16 MiB" in caught.value.message and _one_line(caught.value.message)
 
 
+def test_compressed_bomb_is_cut_off_after_decoding(faulty):
+    bomb = gzip.compress(b" " * (20 * 2**20))  # 20 MiB of spaces in about 20 KB
+
+    def behave(conn, seen):
+        conn.sendall(answer(200, bomb, [("Content-Type", "application/scim+json"), ("Content-Encoding", "gzip")]))
+        return True
+
+    srv = faulty(behave)
+    http = ScimHttp(srv.url, "t", timeout=10)
+    try:
+        with pytest.raises(ExchangeError) as caught:
+            http.get("Users")
+    finally:
+        http.close()
+    assert "decoded answer is larger than the 16 MiB" in caught.value.message
+
+
+@pytest.mark.parametrize("banner, needle", [
+    (b"SSH-2.0-OpenSSH_9.6\r\nProtocol mismatch.\r\n", "cannot reach"),  # closes before a whole head
+    (b"* OK IMAP4rev1 ready\r\n\r\n", "not HTTP"),
+])
+def test_a_port_that_does_not_speak_http(faulty, tmp_path, banner, needle):
+    def behave(conn, seen):
+        conn.sendall(banner)
+        return True
+
+    srv = faulty(behave)
+    proc = _cli(srv.url, "--token", "t", "--timeout", "2", "--json", str(tmp_path / "r.json"))
+    _assert_unusable(proc, needle)
+
+
 @pytest.mark.parametrize("how", ["fin", "rst"])
 def test_connection_broken_mid_body(faulty, how):
     def behave(conn, seen):
@@ -656,6 +688,20 @@ def test_429_forever_gives_up_after_bounded_retries(faulty):
         http.close()
     assert f"after {transport.MAX_RETRIES} retries" in caught.value.message
     assert len(srv.seen) == transport.MAX_RETRIES + 1
+
+
+def test_retry_waits_of_one_request_stay_within_its_timeout(faulty):
+    """Retry-After: 1 three times would be 3 s; with a 2.5 s timeout the third wait is refused."""
+    srv = faulty(lambda conn, seen: conn.sendall(answer(503, b"", [("Retry-After", "1")])) is None)
+    http = ScimHttp(srv.url, "t", timeout=2.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ExchangeError) as caught:
+            http.get("Users")
+    finally:
+        http.close()
+    assert 1.9 < time.monotonic() - started < 2.6
+    assert "2.5 s in all per request" in caught.value.message and len(srv.seen) == 3
 
 
 def test_retry_after_forms():
