@@ -106,3 +106,5 @@ def test_never_is_forbidden_and_request_is_not_expected_by_default():
     assert "nickName" in _names(expectation(_discovery(), RT, full, attributes=["nickName"]).must)
     assert view_problems(full, {"id": "42", "userName": "ada"}, expectation(_discovery(), RT, full, attributes=[]))[
         0] == "schemas is missing"
+    listed = {"id": "42", "userName": "ada"}
+    assert view_problems(full, listed, expectation(_discovery(), RT, full, attributes=["userName"]), listed=True) == []

@@ -108,7 +108,7 @@ def resource_endpoint(ctx, rt):
 @check(
     "search.root",
     "POST /.search at the root finds resources of several types, each with its own schemas",
-    requirements=["7644-3.4.3-02", "7644-3.4.2.2-04"],
+    requirements=["7644-3.4.3-02", "7644-3.4.2.2-04", "7643-2.1-01"],
     level="MUST",
     needs=("filter",),
 )
@@ -176,7 +176,7 @@ def search_attributes(ctx, rt):
                 found = list_resources(body)  # id itself may have been dropped: graded just below
             else:
                 raise NotApplicable(f"{asked} did not return the sample; see search.resource-endpoint")
-        problems = view_problems(full, found[0], expectation(ctx.discovery, rt, full, **kw))
+        problems = view_problems(full, found[0], expectation(ctx.discovery, rt, full, **kw), listed=True)
         expect(not problems, f"{asked}: {problems_text(problems)}")
     ctx.passed(f"attributes [{name}] and excludedAttributes [id, {gone}] applied")
 
