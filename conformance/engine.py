@@ -205,8 +205,8 @@ class Run:
             return
         try:
             _, failed = cleanup.remove(self.http, self.discovery, self.run_id, say=lambda line: None)
-        except (cleanup.CleanupError, ExchangeError) as exc:
-            failed = [f"sweeping for {self.run_id}: {exc}"]
+        except (cleanup.CleanupError, ExchangeError):
+            return  # the search itself failed: nothing is known to be left
         self.leftovers.extend(failed)
 
     @property
