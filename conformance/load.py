@@ -43,6 +43,7 @@ MAX_WAIT = 30.0  # the longest Retry-After honoured
 RETRIES = 3
 DEPROVISION_SHARE = 0.4
 GROUP_EVERY = 10
+MAX_IN_FLIGHT = 64  # requests in flight at most; beyond, the schedule slips (reported as "left late")
 
 
 @dataclass
@@ -83,7 +84,7 @@ class Throttled(Exception):
 
 class LoadRun:
     def __init__(self, run: Run, *, rate: float, duration: float, profile: str = "entra", seed: int = 0,
-                 max_in_flight: int = 64):
+                 max_in_flight: int = MAX_IN_FLIGHT):
         self.run = run
         self.rate = rate
         self.duration = duration
@@ -472,12 +473,13 @@ def render(fig: dict[str, Any]) -> str:
     lat = fig["latency_ms"]
     lines = [
         f"requests: {fig['requests']} in {fig['duration_s']:.1f} s ({fig['rate_achieved']:g}/s of "
-        f"{fig['rate_requested']:g}/s requested; {fig['late_ticks']} sent late, every slot busy)",
+        f"{fig['rate_requested']:g}/s requested; {fig['late_ticks']} left late, all {MAX_IN_FLIGHT} slots busy)",
         f"latency: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']:.1f} ms",
         f"errors: {fig['errors']} ({fig['error_rate']:.2%})"
         + (f" by status {fig['errors_by_status']}" if fig["errors"] else ""),
-        f"429: {fig['throttled_429']} answered, retried after the Retry-After wait ({fig['retry_after_waited_s']} s"
-        f" waited; {fig['retry_after_missing']} without Retry-After)",
+        (f"429: {fig['throttled_429']} answered, each retried after its Retry-After ({fig['retry_after_waited_s']} s"
+         f" waited; {fig['retry_after_missing']} without Retry-After, retried after 1, 2, 4 s)"
+         if fig["throttled_429"] else "429: none"),
         f"operations: {fig['ops']}",
         f"data after the burst: {fig['resources_created']} resources created, {fig['resources_deleted_by_burst']} "
         "deleted by it; " + ("every one reads back as the run left it" if fig["data_correct"] else
