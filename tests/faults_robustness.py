@@ -50,8 +50,13 @@ def malformed_json_500(req: Request, forward: Forward) -> Response:
 @fault("rob-wrong-type-500", proves=["robustness.wrong-types"])
 def wrong_type_500(req: Request, forward: Forward) -> Response:
     """A create body that is JSON but not an object (an array, a string, null) crashes the handler."""
-    if req.method == "POST" and _resource(req) and not req.is_item and _parses(req.body) \
-            and not isinstance(json.loads(req.body), dict):
+    if (
+        req.method == "POST"
+        and _resource(req)
+        and not req.is_item
+        and _parses(req.body)
+        and not isinstance(json.loads(req.body), dict)
+    ):
         return _crash()
     return forward(req)
 
@@ -129,7 +134,7 @@ def sql_in_detail(req: Request, forward: Forward) -> Response:
     text = req.query.get("filter", "")
     if req.method == "GET" and _resource(req) and "'" in text and resp.status == 400:
         return _with_detail(
-            resp, f"ERROR: syntax error at or near \"OR\" (SQLSTATE 42601) in SELECT id FROM users WHERE {text[:60]}"
+            resp, f'ERROR: syntax error at or near "OR" (SQLSTATE 42601) in SELECT id FROM users WHERE {text[:60]}'
         )
     return resp
 

@@ -107,8 +107,11 @@ class Faulty:
         resp = up.getresponse()
         body = resp.read()
         up.close()
-        keep = [(k, v) for k, v in resp.getheaders() if k.lower() not in ("connection", "content-length",
-                                                                           "transfer-encoding")]
+        keep = [
+            (k, v)
+            for k, v in resp.getheaders()
+            if k.lower() not in ("connection", "content-length", "transfer-encoding")
+        ]
         return answer(resp.status, body, keep)
 
 
@@ -132,8 +135,9 @@ def _read_request(conn: socket.socket) -> Seen | None:
     return Seen(method, path, headers, body)
 
 
-def answer(status: int, body: bytes = b"", headers: list[tuple[str, str]] | None = None,
-           length: int | None = None) -> bytes:
+def answer(
+    status: int, body: bytes = b"", headers: list[tuple[str, str]] | None = None, length: int | None = None
+) -> bytes:
     """The bytes of a whole HTTP/1.1 answer (``length``: the Content-Length to declare)."""
     lines = [f"HTTP/1.1 {status} Status"] + [f"{k}: {v}" for k, v in headers or []]
     lines += [f"Content-Length: {len(body) if length is None else length}", "Connection: close"]
@@ -195,7 +199,11 @@ def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "SCIM_TOKEN": "", "PYTHONWARNINGS": "ignore"}
     return subprocess.run(
         [sys.executable, "-m", "conformance.cli", "run", *args, "--no-config", "-q"],
-        capture_output=True, text=True, timeout=timeout, env=env, cwd=os.getcwd(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=os.getcwd(),
     )
 
 
@@ -259,9 +267,26 @@ def tls_target(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
     key, cert = folder / "key.pem", folder / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
     )
     token = "tls-token-for-tests"
     server = make_server("127.0.0.1", 0, build_app(token), server_class=_Server, handler_class=_QuietHandler)
@@ -284,8 +309,18 @@ def test_untrusted_certificate_is_one_line_and_names_insecure(tls_target, tmp_pa
 
 def test_insecure_skips_verification(tls_target, tmp_path):
     url, token = tls_target
-    proc = _cli(url, "--token", token, "--timeout", "5", "--insecure", "--select", "discovery.spc",
-                "--json", str(tmp_path / "r.json"))
+    proc = _cli(
+        url,
+        "--token",
+        token,
+        "--timeout",
+        "5",
+        "--insecure",
+        "--select",
+        "discovery.spc",
+        "--json",
+        str(tmp_path / "r.json"),
+    )
     assert proc.returncode in (0, 1), proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert (tmp_path / "r.json").exists()
@@ -294,9 +329,26 @@ def test_insecure_skips_verification(tls_target, tmp_path):
 @pytest.mark.parametrize("insecure", [False, True])
 def test_plugin_scim_insecure(tls_target, tmp_path, insecure):
     url, token = tls_target
-    args = [sys.executable, "-m", "pytest", "-c", os.devnull, "--rootdir", str(tmp_path), "-p", "no:cacheprovider",
-            "-q", "--scim-url", url, "--scim-token", token, "--scim-timeout", "5",
-            "--scim-select", "discovery.spc.answers"] + (["--scim-insecure"] if insecure else [])
+    args = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-c",
+        os.devnull,
+        "--rootdir",
+        str(tmp_path),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--scim-url",
+        url,
+        "--scim-token",
+        token,
+        "--scim-timeout",
+        "5",
+        "--scim-select",
+        "discovery.spc.answers",
+    ] + (["--scim-insecure"] if insecure else [])
     proc = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     out = proc.stdout + proc.stderr
     assert "Traceback" not in out
@@ -334,7 +386,7 @@ def test_silent_server_unusable_within_the_timeout_budget(faulty, tmp_path):
 def _trickle(conn: socket.socket, head: bytes, body: bytes, every: float = 0.1) -> None:
     conn.sendall(head)
     for i in range(len(body)):
-        conn.sendall(body[i:i + 1])
+        conn.sendall(body[i : i + 1])
         time.sleep(every)
 
 
@@ -365,7 +417,7 @@ def test_trickling_headers_are_cut_at_the_deadline(faulty):
     def slow_head(conn, seen):
         head = answer(200, b"{}", [("X-Pad", "p" * 60)] * 5)
         for i in range(len(head)):
-            conn.sendall(head[i:i + 1])
+            conn.sendall(head[i : i + 1])
             time.sleep(0.05)
         return True
 
@@ -388,8 +440,7 @@ def test_trickling_target_run_goes_on_and_stays_in_budget(faulty, upstream):
         if is_discovery(seen):
             return False
         body = b'{"schemas": []}' * 50
-        _trickle(conn, answer(201, b"", [("Content-Type", "application/scim+json")], length=len(body)), body,
-                 every=0.2)
+        _trickle(conn, answer(201, b"", [("Content-Type", "application/scim+json")], length=len(body)), body, every=0.2)
         return True
 
     srv = faulty(behave)
@@ -489,10 +540,13 @@ def test_compressed_bomb_is_cut_off_after_decoding(faulty):
     assert "decoded answer is larger than the 16 MiB" in caught.value.message
 
 
-@pytest.mark.parametrize("banner, needle", [
-    (b"SSH-2.0-OpenSSH_9.6\r\nProtocol mismatch.\r\n", "cannot reach"),  # closes before a whole head
-    (b"* OK IMAP4rev1 ready\r\n\r\n", "not HTTP"),
-])
+@pytest.mark.parametrize(
+    "banner, needle",
+    [
+        (b"SSH-2.0-OpenSSH_9.6\r\nProtocol mismatch.\r\n", "cannot reach"),  # closes before a whole head
+        (b"* OK IMAP4rev1 ready\r\n\r\n", "not HTTP"),
+    ],
+)
 def test_a_port_that_does_not_speak_http(faulty, tmp_path, banner, needle):
     def behave(conn, seen):
         conn.sendall(banner)
@@ -551,7 +605,7 @@ def test_same_origin_redirects_are_followed(faulty, upstream):
     def behave(conn, seen):
         if seen.path.startswith("/scim/v2"):
             followed.append(Seen(seen.method, seen.path, seen.headers, seen.body))
-            seen.path = seen.path[len("/scim"):]
+            seen.path = seen.path[len("/scim") :]
             return False
         code = 308 if seen.method == "GET" else 307
         conn.sendall(answer(code, b"", [("Location", "/scim" + seen.path)]))
@@ -570,6 +624,7 @@ def test_same_origin_redirects_are_followed(faulty, upstream):
 def test_redirect_to_another_origin_is_not_followed(faulty, tmp_path):
     elsewhere = Faulty(lambda conn, seen: conn.sendall(answer(200, b"{}")) is None)
     try:
+
         def behave(conn, seen):
             conn.sendall(answer(302, b"", [("Location", f"http://127.0.0.1:{elsewhere.port}{seen.path}")]))
             return True
@@ -628,8 +683,19 @@ def test_cli_run_through_a_storm_exits_1_without_traceback(faulty, upstream, tmp
 
     srv = faulty(behave)
     report = tmp_path / "r.json"
-    proc = _cli(srv.url, "--token", upstream.token, "--timeout", "2", "--select", "create", "--select", "retrieve",
-                "--json", str(report))
+    proc = _cli(
+        srv.url,
+        "--token",
+        upstream.token,
+        "--timeout",
+        "2",
+        "--select",
+        "create",
+        "--select",
+        "retrieve",
+        "--json",
+        str(report),
+    )
     assert proc.returncode == 1, (proc.returncode, proc.stderr)
     assert "Traceback" not in proc.stdout + proc.stderr
     data = json.loads(report.read_text())
@@ -762,4 +828,3 @@ def test_discovery_unusable_raises_one_line(faulty):
     finally:
         run.http.close()
     assert _one_line(str(caught.value))
-

@@ -57,7 +57,7 @@ def test_sql_is_recognised(text):
 def test_ordinary_details_and_our_own_probes_are_not_leaks(text):
     """What the suite sends comes back in many details (echoed input is allowed): it must not look like a leak,
     in any of the forms it is echoed (raw, JSON-escaped, inside a filter)."""
-    for form in (text, json.dumps(text), f'userName eq {json.dumps("sct1234" + text)}'):
+    for form in (text, json.dumps(text), f"userName eq {json.dumps('sct1234' + text)}"):
         assert rob.leaks(form, rob.STACK_TRACE) is None, form
         assert rob.leaks(form, rob.SQL_TEXT) is None, form
 
