@@ -497,7 +497,7 @@ def hostile_filter_no_injection(ctx, rt):
 
 @check(
     "robustness.hostile-values.no-server-error",
-    "Values with quotes, backslashes, SQL, markup, unicode or CR/LF are stored or refused, never a 5xx",
+    "Values and ids with quotes, backslashes, SQL, markup, unicode or CR/LF get an answer, never a 5xx",
     requirements=["7644-3.12-05"],
     level="SHOULD",
     per_resource_type=True,
@@ -505,10 +505,11 @@ def hostile_filter_no_injection(ctx, rt):
 )
 def hostile_values_no_server_error(ctx, rt):
     """Creates a resource per hostile string in a text attribute (the naming attribute keeps the run id
-    in front). Each is a valid JSON string: the target stores it (2xx) or refuses it (4xx, e.g. a
-    character policy); a 5xx means the value reached something that broke on it."""
+    in front), and GETs ids (beginning with the run id) that hold quotes, SQL and angle brackets. Each value
+    is a valid JSON string: the target stores it (2xx) or refuses it (4xx, e.g. a character policy); an
+    unknown id is a 404; a 5xx means the input reached something that broke on it."""
     probes = _probes(ctx, rt, "hostile-values")
-    errors = _server_errors(probes) + [
+    errors = _server_errors(probes + _probes(ctx, rt, "unknown-ids")) + [
         f"reading back {p.what} answered {said(p.read_back)}"
         for p in probes
         if p.read_back is not None and p.read_back.status >= 500
