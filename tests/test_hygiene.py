@@ -459,3 +459,20 @@ def test_rate_limiter_spaces_requests():
     assert now[0] == idle_end + 0.25
     with pytest.raises(ValueError):
         RateLimiter(0)
+
+
+def test_cli_read_only_and_rate(recorded, tmp_path, capsys):
+    from conformance import cli
+
+    target, rec = recorded
+    code = cli.main(["run", target.url, "--token", target.token, "--read-only", "--rate", "50", "--select", "create.",
+                     "--select", "retrieve.", "--json", str(tmp_path / "r.json"), "-q"])
+    capsys.readouterr()
+    assert code == 0
+    results = json.loads((tmp_path / "r.json").read_text())["results"]
+    creates = [r for r in results if r["check"].startswith("create.")]
+    assert creates and all(r["outcome"] == "skip" and r["message"].startswith("read-only run: this check sends POST")
+                           for r in creates)
+    assert [m for m, _, _ in rec.requests if m not in ("GET", "HEAD")] == []
+    assert code == 0 and cli.main(["run", target.url, "--rate", "0"]) == 2
+    assert "--rate must be a positive" in capsys.readouterr().err
