@@ -351,3 +351,11 @@ def test_plugin_takes_the_same_credentials(tmp_path):
     assert {r["outcome"] for r in data["results"]} <= {"pass", "skip"} and data["results"]
     text = report.read_text() + proc.stdout + proc.stderr
     assert gate.password not in text and base64.b64encode(f"{gate.user}:{gate.password}".encode()).decode() not in text
+
+
+def test_unreachable_token_endpoint_is_one_line(capsys):
+    code = cli.main(["run", "http://127.0.0.1:9/v2", "--oauth-token-url", "http://127.0.0.1:9/token",
+                     "--oauth-client-id", "c", "--oauth-client-secret", "cs-never-shown", "--timeout", "2"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "cannot get an OAuth token" in err
+    assert "cs-never-shown" not in err and "Traceback" not in err
