@@ -27,6 +27,7 @@ from conformance.embedded import EmbeddedTarget  # noqa: E402
 from conformance.engine import Run, Settings  # noqa: E402
 from conformance.model import Outcome  # noqa: E402
 from conformance.parallel import run_all  # noqa: E402
+from conformance.verdicts import ExchangeError  # noqa: E402
 
 
 class Latency:
@@ -101,10 +102,16 @@ class ChildTarget:
 def one_run(target: EmbeddedTarget, workers: int = 1, profile: bool = False) -> dict[str, Any]:
     run = Run(Settings(url=target.url, token=target.token, workers=workers))
     exchanges: list[Any] = []
+    broken: list[float] = []  # requests that ended in an ExchangeError (timeout, reset): their duration
     send = run.http.request
 
     def recording(*args: Any, **kw: Any) -> Any:  # every exchange, also those no check shows
-        reply = send(*args, **kw)
+        began = time.perf_counter()
+        try:
+            reply = send(*args, **kw)
+        except ExchangeError:
+            broken.append(time.perf_counter() - began)
+            raise
         exchanges.append(reply.exchange)
         return reply
 
@@ -124,14 +131,14 @@ def one_run(target: EmbeddedTarget, workers: int = 1, profile: bool = False) -> 
         if prof is not None:
             prof.disable()
         run.http.close()
-    server = sum(e.elapsed_s for e in exchanges)
+    server = sum(e.elapsed_s for e in exchanges) + sum(broken)
     ran = sum(1 for r in run.results if r.outcome is not Outcome.SKIP)
     bad = [f"{r.id}: {r.outcome.value}" for r in run.results if r.outcome is Outcome.ERROR]
     out = {
         "wall_s": wall, "checks": ran, "results": len(run.results), "requests": run.http.request_count,
         "server_s": server, "overhead_s": wall - server, "ratio": wall / server if server else float("inf"),
         "checks_per_s": ran / wall, "requests_per_s": run.http.request_count / wall, "errors": bad,
-        "leftovers": list(run.leftovers), "workers": workers, "cpu_s": cpu,
+        "leftovers": list(run.leftovers), "workers": workers, "cpu_s": cpu, "broken": len(broken),
         "slowest": [(r.id, r.duration_s) for r in sorted(run.results, key=lambda r: -r.duration_s)[:4]],
     }
     if prof is not None:
@@ -148,6 +155,8 @@ def show(label: str, f: dict[str, Any]) -> None:
           f"{f['requests']} requests | {f['checks_per_s']:6.1f} checks/s | {f['requests_per_s']:6.1f} req/s | {server}")
     print(f"{'':<28} CPU of the suite's process {f['cpu_s']:.2f} s; slowest checks: "
           + ", ".join(f"{rid} {d:.2f} s" for rid, d in f["slowest"]))
+    if f["broken"]:
+        print(f"{'':<28} {f['broken']} requests broke (timeout, reset): their time counts as server time")
     if f["errors"]:
         print(f"  errors: {f['errors'][:5]}")
     if f["leftovers"]:
@@ -174,7 +183,16 @@ def main(argv: list[str] | None = None) -> int:
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     wrap = (lambda app: Latency(app, args.latency)) if args.latency else None
     figures: dict[int, dict[str, Any]] = {}
-    if args.preload:
+    if args.preload and args.process:
+        with ChildTarget(wrap=wrap) as child:
+            empty = median_of([one_run(child) for _ in range(args.runs)])
+        show("empty target (own process)", empty)
+        with ChildTarget(wrap=wrap, preload_users=args.preload) as child:
+            print(f"preloaded {args.preload} users in {child.preload_s:.1f} s (straight into scim2-server's storage)")
+            full = median_of([one_run(child) for _ in range(args.runs)])
+        assert child.resources_left == args.preload, "the suite must leave the tenant as it was"
+        show(f"{args.preload} users (own process)", full)
+    elif args.preload:
         with EmbeddedTarget(wrap=wrap) as target:
             empty = median_of([one_run(target) for _ in range(args.runs)])
         show("empty target", empty)
@@ -184,9 +202,11 @@ def main(argv: list[str] | None = None) -> int:
             full = median_of([one_run(target) for _ in range(args.runs)])
             assert len(storage_of(target).resources) == args.preload, "the suite must leave the tenant as it was"
         show(f"{args.preload} users", full)
+    if args.preload:
         print(f"scale: {full['wall_s'] / empty['wall_s']:.2f}x the empty-target wall time "
               f"(server {full['server_s'] / empty['server_s']:.2f}x, suite's own overhead "
-              f"{full['overhead_s'] / empty['overhead_s']:.2f}x; same requests: "
+              f"{full['overhead_s'] / empty['overhead_s']:.2f}x, CPU of the suite's process "
+              f"{full['cpu_s'] / empty['cpu_s']:.2f}x; requests: "
               f"{full['requests']} vs {empty['requests']})")
     elif args.process:
         for n in args.workers:
