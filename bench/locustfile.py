@@ -34,8 +34,13 @@ class EntraProvisioning(HttpUser):
     wait_time = constant_throughput(0.5)
 
     def on_start(self) -> None:
-        self.client.headers.update({"Authorization": f"Bearer {os.environ.get('SCIM_TOKEN', '')}",
-                                    "Accept": SCIM_JSON, "Content-Type": SCIM_JSON})
+        self.client.headers.update(
+            {
+                "Authorization": f"Bearer {os.environ.get('SCIM_TOKEN', '')}",
+                "Accept": SCIM_JSON,
+                "Content-Type": SCIM_JSON,
+            }
+        )
         self.serial = 0
 
     @task
@@ -44,15 +49,20 @@ class EntraProvisioning(HttpUser):
         name = f"{RUN_ID}-{id(self) % 100000:05d}-{self.serial:05d}"
         lookup = {"filter": f"userName eq {json.dumps(name)}"}
         self.client.get("/Users", params=lookup, name="lookup")
-        with self.client.post("/Users", name="create", catch_response=True,
-                              data=json.dumps({"schemas": [USER_URN], "userName": name, "active": True,
-                                               "displayName": name})) as resp:
+        with self.client.post(
+            "/Users",
+            name="create",
+            catch_response=True,
+            data=json.dumps({"schemas": [USER_URN], "userName": name, "active": True, "displayName": name}),
+        ) as resp:
             if resp.status_code != 201:
                 resp.failure(f"create answered {resp.status_code}")
                 return
             uid = resp.json().get("id")
-        patch = {"schemas": [PATCH_URN], "Operations": [{"op": "replace", "path": "displayName",
-                                                          "value": f"{name} updated"}]}
+        patch = {
+            "schemas": [PATCH_URN],
+            "Operations": [{"op": "replace", "path": "displayName", "value": f"{name} updated"}],
+        }
         self.client.patch(f"/Users/{uid}", data=json.dumps(patch), name="update")
         self.client.get("/Users", params=lookup, name="lookup")
         if random.random() < 0.4:  # deprovision

@@ -60,9 +60,13 @@ def preload(target: EmbeddedTarget, count: int) -> float:
     now = dt.datetime.now(dt.UTC)
     with storage.lock:
         for i in range(count):
-            user = User(user_name=f"preload-{i:06d}", display_name=f"Preloaded {i}", active=True,
-                        name=Name(given_name="Pre", family_name=f"Loaded {i}"),
-                        emails=[Email(value=f"preload-{i:06d}@example.com", primary=True)])
+            user = User(
+                user_name=f"preload-{i:06d}",
+                display_name=f"Preloaded {i}",
+                active=True,
+                name=Name(given_name="Pre", family_name=f"Loaded {i}"),
+                emails=[Email(value=f"preload-{i:06d}@example.com", primary=True)],
+            )
             user.id = uuid.uuid4().hex
             user.meta = Meta(resource_type="User", created=now, last_modified=now, version=f'W/"p{i}"')
             storage._store(user, storage._values_of(user))  # what InMemoryStorage.create does, without the copies
@@ -135,10 +139,20 @@ def one_run(target: EmbeddedTarget, workers: int = 1, profile: bool = False) -> 
     ran = sum(1 for r in run.results if r.outcome is not Outcome.SKIP)
     bad = [f"{r.id}: {r.outcome.value}" for r in run.results if r.outcome is Outcome.ERROR]
     out = {
-        "wall_s": wall, "checks": ran, "results": len(run.results), "requests": run.http.request_count,
-        "server_s": server, "overhead_s": wall - server, "ratio": wall / server if server else float("inf"),
-        "checks_per_s": ran / wall, "requests_per_s": run.http.request_count / wall, "errors": bad,
-        "leftovers": list(run.leftovers), "workers": workers, "cpu_s": cpu, "broken": len(broken),
+        "wall_s": wall,
+        "checks": ran,
+        "results": len(run.results),
+        "requests": run.http.request_count,
+        "server_s": server,
+        "overhead_s": wall - server,
+        "ratio": wall / server if server else float("inf"),
+        "checks_per_s": ran / wall,
+        "requests_per_s": run.http.request_count / wall,
+        "errors": bad,
+        "leftovers": list(run.leftovers),
+        "workers": workers,
+        "cpu_s": cpu,
+        "broken": len(broken),
         "slowest": [(r.id, r.duration_s) for r in sorted(run.results, key=lambda r: -r.duration_s)[:4]],
     }
     if prof is not None:
@@ -149,12 +163,19 @@ def one_run(target: EmbeddedTarget, workers: int = 1, profile: bool = False) -> 
 
 
 def show(label: str, f: dict[str, Any]) -> None:
-    server = (f"server {f['server_s']:6.2f} s | own overhead {f['overhead_s']:5.2f} s (wall/server {f['ratio']:.2f})"
-              if f["workers"] == 1 else f"server {f['server_s']:6.2f} s summed over {f['workers']} threads")
-    print(f"{label:<28} wall {f['wall_s']:6.2f} s | {f['checks']} checks ({f['results']} results) | "
-          f"{f['requests']} requests | {f['checks_per_s']:6.1f} checks/s | {f['requests_per_s']:6.1f} req/s | {server}")
-    print(f"{'':<28} CPU of the suite's process {f['cpu_s']:.2f} s; slowest checks: "
-          + ", ".join(f"{rid} {d:.2f} s" for rid, d in f["slowest"]))
+    server = (
+        f"server {f['server_s']:6.2f} s | own overhead {f['overhead_s']:5.2f} s (wall/server {f['ratio']:.2f})"
+        if f["workers"] == 1
+        else f"server {f['server_s']:6.2f} s summed over {f['workers']} threads"
+    )
+    print(
+        f"{label:<28} wall {f['wall_s']:6.2f} s | {f['checks']} checks ({f['results']} results) | "
+        f"{f['requests']} requests | {f['checks_per_s']:6.1f} checks/s | {f['requests_per_s']:6.1f} req/s | {server}"
+    )
+    print(
+        f"{'':<28} CPU of the suite's process {f['cpu_s']:.2f} s; slowest checks: "
+        + ", ".join(f"{rid} {d:.2f} s" for rid, d in f["slowest"])
+    )
     if f["broken"]:
         print(f"{'':<28} {f['broken']} requests broke (timeout, reset): their time counts as server time")
     if f["errors"]:
@@ -175,12 +196,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency", type=float, default=0.0, help="seconds added in front of every request")
     p.add_argument("--preload", type=int, default=0, help="users put into the target before the run")
     p.add_argument("--profile", action="store_true", help="print a cProfile of one run")
-    p.add_argument("--process", action="store_true",
-                   help="serve the embedded target from a child process (the suite and the server get a core each)")
+    p.add_argument(
+        "--process",
+        action="store_true",
+        help="serve the embedded target from a child process (the suite and the server get a core each)",
+    )
     args = p.parse_args(argv)
     os.environ.setdefault("PYTHONHASHSEED", "0")
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average before "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average before "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     wrap = (lambda app: Latency(app, args.latency)) if args.latency else None
     figures: dict[int, dict[str, Any]] = {}
     if args.preload and args.process:
@@ -203,17 +229,20 @@ def main(argv: list[str] | None = None) -> int:
             assert len(storage_of(target).resources) == args.preload, "the suite must leave the tenant as it was"
         show(f"{args.preload} users", full)
     if args.preload:
-        print(f"scale: {full['wall_s'] / empty['wall_s']:.2f}x the empty-target wall time "
-              f"(server {full['server_s'] / empty['server_s']:.2f}x, suite's own overhead "
-              f"{full['overhead_s'] / empty['overhead_s']:.2f}x, CPU of the suite's process "
-              f"{full['cpu_s'] / empty['cpu_s']:.2f}x; requests: "
-              f"{full['requests']} vs {empty['requests']})")
+        print(
+            f"scale: {full['wall_s'] / empty['wall_s']:.2f}x the empty-target wall time "
+            f"(server {full['server_s'] / empty['server_s']:.2f}x, suite's own overhead "
+            f"{full['overhead_s'] / empty['overhead_s']:.2f}x, CPU of the suite's process "
+            f"{full['cpu_s'] / empty['cpu_s']:.2f}x; requests: "
+            f"{full['requests']} vs {empty['requests']})"
+        )
     elif args.process:
         for n in args.workers:
             with ChildTarget(wrap=wrap) as target:
                 figures[n] = median_of([one_run(target, workers=n) for _ in range(args.runs)])
-            show(f"-n {n}, target in a process" + (f", +{args.latency * 1000:g} ms" if args.latency else ""),
-                 figures[n])
+            show(
+                f"-n {n}, target in a process" + (f", +{args.latency * 1000:g} ms" if args.latency else ""), figures[n]
+            )
     else:
         with EmbeddedTarget(wrap=wrap) as target:
             if args.profile:

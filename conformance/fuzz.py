@@ -51,8 +51,21 @@ DEFAULT_EXAMPLES = 10
 DEFAULT_SECONDS = 60.0
 INJECTED_HEADER = "x-sct-injected"
 # Generated headers the suite never sends as generated: it sets them itself.
-OWN_HEADERS = frozenset({"authorization", "content-type", "content-length", "host", "accept", "transfer-encoding",
-                         "connection", "cookie", "expect", "te", "upgrade"})
+OWN_HEADERS = frozenset(
+    {
+        "authorization",
+        "content-type",
+        "content-length",
+        "host",
+        "accept",
+        "transfer-encoding",
+        "connection",
+        "cookie",
+        "expect",
+        "te",
+        "upgrade",
+    }
+)
 ALLOWED_5XX = (501, 503)
 METHOD_ORDER = {"get": 0, "post": 1, "put": 3, "patch": 4, "delete": 5}
 
@@ -130,9 +143,15 @@ class Campaign:
                     continue
                 label = f"{op.method.upper()} {op.path}"
                 one = given(strategy)(self._runner(label, mode.value))
-                one = settings(max_examples=self.examples, deadline=None, database=None, phases=[Phase.generate],
-                               derandomize=self.seed is None, suppress_health_check=list(HealthCheck),
-                               report_multiple_bugs=False)(one)
+                one = settings(
+                    max_examples=self.examples,
+                    deadline=None,
+                    database=None,
+                    phases=[Phase.generate],
+                    derandomize=self.seed is None,
+                    suppress_health_check=list(HealthCheck),
+                    report_multiple_bugs=False,
+                )(one)
                 if self.seed is not None:
                     one = hypothesis_seed(self.seed)(one)
                 try:
@@ -156,7 +175,8 @@ class Campaign:
         path = case.formatted_path
         query = {k: _text(v) for k, v in (case.query or {}).items()}
         headers = {
-            str(k): str(v) for k, v in (case.headers or {}).items()
+            str(k): str(v)
+            for k, v in (case.headers or {}).items()
             if str(k).lower() not in OWN_HEADERS and _latin1(str(k)) and _latin1(str(v)) and str(k).strip()
         }
         body = None if isinstance(case.body, NotSet) else case.body
@@ -177,12 +197,31 @@ class Campaign:
             query["filter"] = self.filter
         if method in ("POST", "PUT") and not search and isinstance(body, dict):
             body = self._tagged(body)
-        self._send(method, path, label, mode, query=query, headers=headers, body=body,
-                   has_body=not isinstance(case.body, NotSet), media_type=case.media_type)
+        self._send(
+            method,
+            path,
+            label,
+            mode,
+            query=query,
+            headers=headers,
+            body=body,
+            has_body=not isinstance(case.body, NotSet),
+            media_type=case.media_type,
+        )
 
-    def _send(self, method: str, path: str, label: str, mode: str, *, query: dict[str, str] | None = None,
-              headers: dict[str, str] | None = None, body: Any = None, has_body: bool = False,
-              media_type: str | None = None) -> None:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        label: str,
+        mode: str,
+        *,
+        query: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        has_body: bool = False,
+        media_type: str | None = None,
+    ) -> None:
         http = self.run.http
         content = None
         if has_body:
@@ -193,8 +232,14 @@ class Campaign:
                 return
         self.sent[mode] += 1
         try:
-            reply = http.request(method, path, content=content, params=query or None, headers=headers or None,
-                                 content_type=media_type or openapi.SCIM_JSON)
+            reply = http.request(
+                method,
+                path,
+                content=content,
+                params=query or None,
+                headers=headers or None,
+                content_type=media_type or openapi.SCIM_JSON,
+            )
         except ExchangeError as exc:
             # A broken exchange on input with CR/LF may be a header the server could not even send whole.
             self.problems.append(f"{label} ({mode}): {exc.message}")
@@ -204,19 +249,31 @@ class Campaign:
         self._track(method, path, reply)
         if status >= 500 and status not in ALLOWED_5XX:
             self._found("server-error", label, mode, f"{label} answered {status} to generated {mode} data", reply)
-        injected = [(k, v) for k, v in reply.headers.multi_items()
-                    if k.lower() == INJECTED_HEADER or "\r" in v or "\n" in v]
+        injected = [
+            (k, v) for k, v in reply.headers.multi_items() if k.lower() == INJECTED_HEADER or "\r" in v or "\n" in v
+        ]
         if injected:
             name, value = injected[0]
-            self._found("header-injection", label, mode,
-                        f"{label} answered with a header made from the request's CR/LF: {name}: {value!r}", reply)
+            self._found(
+                "header-injection",
+                label,
+                mode,
+                f"{label} answered with a header made from the request's CR/LF: {name}: {value!r}",
+                reply,
+            )
         template = _template(path, self.rt)
         problem = self.validator.check(template, method, status, reply)
         if problem == "undeclared":
             self.undeclared[f"{method} {template} {status}"] += 1
         elif problem:
-            self._found("schema", label, mode, f"{label} answered {status} with a body that breaks the schema "
-                        f"the target's /Schemas declare: {problem}", reply)
+            self._found(
+                "schema",
+                label,
+                mode,
+                f"{label} answered {status} with a body that breaks the schema "
+                f"the target's /Schemas declare: {problem}",
+                reply,
+            )
 
     def _found(self, kind: str, label: str, mode: str, message: str, reply: Any) -> None:
         self.findings.append(Finding(kind, label, mode, message, reply.exchange))
@@ -274,25 +331,43 @@ class Campaign:
             if method == "PUT":
                 body = payloads.build(self.run.discovery, self.rt, tag)
             elif method == "PATCH":
-                body = {"schemas": [openapi.PATCH_URN],
-                        "Operations": [{"op": "replace", "path": "externalId", "value": tag}]}
-            self._send(method, f"{self.rt.path}/{rid}", f"{method} /{self.rt.path}/{{id}}", "probe",
-                       body=body, has_body=body is not None)
+                body = {
+                    "schemas": [openapi.PATCH_URN],
+                    "Operations": [{"op": "replace", "path": "externalId", "value": tag}],
+                }
+            self._send(
+                method,
+                f"{self.rt.path}/{rid}",
+                f"{method} /{self.rt.path}/{{id}}",
+                "probe",
+                body=body,
+                has_body=body is not None,
+            )
 
     def _cleanup(self) -> None:
         from .engine import Created
 
         for rid in self._created:
-            self.run.delete_quietly(Created(rt=self.rt, sent={}, reply=None, body=None, id=rid,  # type: ignore[arg-type]
-                                            location=None))
+            self.run.delete_quietly(
+                Created(
+                    rt=self.rt,
+                    sent={},
+                    reply=None,
+                    body=None,
+                    id=rid,  # type: ignore[arg-type]
+                    location=None,
+                )
+            )
         self._created.clear()
         self._live.clear()
 
     def summary(self) -> str:
         total = sum(self.sent.values())
         codes = ", ".join(f"{n}×{s}" for s, n in sorted(self.statuses.items()))
-        return (f"{total} generated requests on /{self.rt.path} ({self.sent['positive']} positive, "
-                f"{self.sent['negative']} negative, {self.sent['probe']} probes); answers: {codes or 'none'}")
+        return (
+            f"{total} generated requests on /{self.rt.path} ({self.sent['positive']} positive, "
+            f"{self.sent['negative']} negative, {self.sent['probe']} probes); answers: {codes or 'none'}"
+        )
 
 
 # -- the derived document, loaded once per run ---------------------------------------------------------
@@ -328,9 +403,13 @@ def campaign(run: Run, rt: ResourceType) -> Campaign:
             settings = run.settings
             n_rts = max(1, len(run.discovery.resource_types))
             entry = state["campaigns"][rt.name] = (
-                Campaign(run, rt, examples=int(getattr(settings, "fuzz_examples", DEFAULT_EXAMPLES)),
-                         seconds=float(getattr(settings, "fuzz_seconds", DEFAULT_SECONDS)) / n_rts,
-                         seed=getattr(settings, "fuzz_seed", None)),
+                Campaign(
+                    run,
+                    rt,
+                    examples=int(getattr(settings, "fuzz_examples", DEFAULT_EXAMPLES)),
+                    seconds=float(getattr(settings, "fuzz_seconds", DEFAULT_SECONDS)) / n_rts,
+                    seed=getattr(settings, "fuzz_seed", None),
+                ),
                 threading.Lock(),
             )
     camp, lock = entry
@@ -432,17 +511,26 @@ def curl_for(exchange: Exchange) -> str:
     return " ".join(parts)
 
 
-
 # -- the `scim-conformance fuzz` command ---------------------------------------------------------------
 
 
 def add_parser(sub: Any, add_auth_options: Any) -> None:
     p = sub.add_parser("fuzz", help="fuzz the target with schemathesis, from its own /ResourceTypes and /Schemas")
     p.add_argument("url", nargs="?", help="base URL of the SCIM service provider (no URL: the embedded scim2-server)")
-    p.add_argument("--examples", type=int, default=DEFAULT_EXAMPLES, metavar="N",
-                   help=f"generated requests per operation and mode (default {DEFAULT_EXAMPLES})")
-    p.add_argument("--seconds", type=float, default=DEFAULT_SECONDS, metavar="S",
-                   help=f"time budget, shared by the resource types (default {DEFAULT_SECONDS:g})")
+    p.add_argument(
+        "--examples",
+        type=int,
+        default=DEFAULT_EXAMPLES,
+        metavar="N",
+        help=f"generated requests per operation and mode (default {DEFAULT_EXAMPLES})",
+    )
+    p.add_argument(
+        "--seconds",
+        type=float,
+        default=DEFAULT_SECONDS,
+        metavar="S",
+        help=f"time budget, shared by the resource types (default {DEFAULT_SECONDS:g})",
+    )
     p.add_argument("--seed", type=int, help="draw another stream of requests (default: the same every run)")
     p.add_argument("--json", metavar="PATH", help="write the JSON report here")
     p.add_argument("--openapi", metavar="PATH", help="also write the derived OpenAPI document here")
@@ -462,8 +550,14 @@ def cmd_fuzz(args: Any) -> int:
         _err("--examples and --seconds must be positive")
         return EXIT_UNUSABLE
     try:
-        run, target = open_run(args, fuzz=True, select=("fuzz.",), fuzz_examples=args.examples,
-                               fuzz_seconds=args.seconds, fuzz_seed=args.seed)
+        run, target = open_run(
+            args,
+            fuzz=True,
+            select=("fuzz.",),
+            fuzz_examples=args.examples,
+            fuzz_seconds=args.seconds,
+            fuzz_seed=args.seed,
+        )
     except (TargetUnusable, CredentialError, OAuthError) as exc:
         _err(str(exc))
         return EXIT_UNUSABLE

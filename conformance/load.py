@@ -83,8 +83,16 @@ class Throttled(Exception):
 
 
 class LoadRun:
-    def __init__(self, run: Run, *, rate: float, duration: float, profile: str = "entra", seed: int = 0,
-                 max_in_flight: int = MAX_IN_FLIGHT):
+    def __init__(
+        self,
+        run: Run,
+        *,
+        rate: float,
+        duration: float,
+        profile: str = "entra",
+        seed: int = 0,
+        max_in_flight: int = MAX_IN_FLIGHT,
+    ):
         self.run = run
         self.rate = rate
         self.duration = duration
@@ -112,8 +120,15 @@ class LoadRun:
         self._client = _client(run)
 
     # -- HTTP ----------------------------------------------------------------------------------------
-    def _request(self, op: str, method: str, path: str, body: Any = None, params: dict[str, str] | None = None,
-                 record: bool = True) -> httpx.Response | None:
+    def _request(
+        self,
+        op: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+        record: bool = True,
+    ) -> httpx.Response | None:
         url = self.run.http.url(path)
         headers = {"Accept": "application/scim+json"}
         content = None
@@ -191,8 +206,12 @@ class LoadRun:
             self._request("lookup", "GET", rt.path, params=flt)
 
         def disable() -> None:
-            resp = self._request("disable", "PATCH", f"{rt.path}/{model.id}",
-                                 body=_patch([{"op": "replace", "path": "active", "value": False}]))
+            resp = self._request(
+                "disable",
+                "PATCH",
+                f"{rt.path}/{model.id}",
+                body=_patch([{"op": "replace", "path": "active", "value": False}]),
+            )
             if resp is not None and resp.status_code in (200, 204):
                 model.attrs["active"] = False
 
@@ -311,8 +330,12 @@ class LoadRun:
                 continue
             for attr, want in model.attrs.items():
                 got = _get_ci(data, attr)
-                if got != want and not (isinstance(want, str) and isinstance(got, str) and attr == "userName"
-                                        and got.lower() == want.lower()):
+                if got != want and not (
+                    isinstance(want, str)
+                    and isinstance(got, str)
+                    and attr == "userName"
+                    and got.lower() == want.lower()
+                ):
                     self.mismatches.append(f"{path}: {attr} is {got!r}, the run wrote {want!r}")
             if model.members or model.rt.schema == GROUP_URN:
                 got_members = {str(m.get("value")) for m in _get_ci(data, "members") or [] if isinstance(m, dict)}
@@ -411,9 +434,14 @@ def _client(run: Run) -> httpx.Client:
     import httpx
 
     http = run.http
-    return httpx.Client(timeout=run.settings.timeout, auth=http.auth, headers=dict(http.auth_headers),
-                        follow_redirects=False, verify=not getattr(run.settings, "insecure", False),
-                        limits=httpx.Limits(max_connections=100, max_keepalive_connections=100))
+    return httpx.Client(
+        timeout=run.settings.timeout,
+        auth=http.auth,
+        headers=dict(http.auth_headers),
+        follow_redirects=False,
+        verify=not getattr(run.settings, "insecure", False),
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+    )
 
 
 # -- the `scim-conformance load` command ---------------------------------------------------------------
@@ -426,8 +454,13 @@ def add_parser(sub: Any, add_auth_options: Any) -> None:
     p.add_argument("--rate", type=float, default=25.0, help="requests per second (default 25, Entra ID's figure)")
     p.add_argument("--duration", type=float, default=60.0, help="seconds (default 60)")
     p.add_argument("--seed", type=int, default=0, help="which users are deprovisioned (default 0)")
-    p.add_argument("--max-error-rate", type=float, default=0.0, metavar="R",
-                   help="exit 1 when more than this share of requests failed (default 0)")
+    p.add_argument(
+        "--max-error-rate",
+        type=float,
+        default=0.0,
+        metavar="R",
+        help="exit 1 when more than this share of requests failed (default 0)",
+    )
     p.add_argument("--json", metavar="PATH", help="write the figures as JSON here")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds allowed per request (default: 10)")
     add_auth_options(p)
@@ -477,13 +510,20 @@ def render(fig: dict[str, Any]) -> str:
         f"latency: p50 {lat['p50']:.1f} ms, p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms, max {lat['max']:.1f} ms",
         f"errors: {fig['errors']} ({fig['error_rate']:.2%})"
         + (f" by status {fig['errors_by_status']}" if fig["errors"] else ""),
-        (f"429: {fig['throttled_429']} answered, each retried after its Retry-After ({fig['retry_after_waited_s']} s"
-         f" waited; {fig['retry_after_missing']} without Retry-After, retried after 1, 2, 4 s)"
-         if fig["throttled_429"] else "429: none"),
+        (
+            f"429: {fig['throttled_429']} answered, each retried after its Retry-After ({fig['retry_after_waited_s']} s"
+            f" waited; {fig['retry_after_missing']} without Retry-After, retried after 1, 2, 4 s)"
+            if fig["throttled_429"]
+            else "429: none"
+        ),
         f"operations: {fig['ops']}",
         f"data after the burst: {fig['resources_created']} resources created, {fig['resources_deleted_by_burst']} "
-        "deleted by it; " + ("every one reads back as the run left it" if fig["data_correct"] else
-                              f"{len(fig['mismatches'])} differences: " + "; ".join(fig["mismatches"][:5])),
+        "deleted by it; "
+        + (
+            "every one reads back as the run left it"
+            if fig["data_correct"]
+            else f"{len(fig['mismatches'])} differences: " + "; ".join(fig["mismatches"][:5])
+        ),
     ]
     if fig["leftovers"]:
         lines.append("could not delete: " + ", ".join(fig["leftovers"]))

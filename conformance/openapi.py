@@ -89,7 +89,10 @@ def resource_schema(discovery: Discovery, rt: ResourceType, *, request: bool) ->
     urns = [rt.schema] + [e.schema for e in rt.extensions]
     if request:
         props["schemas"] = {
-            "type": "array", "items": {"enum": urns}, "minItems": 1, "uniqueItems": True,
+            "type": "array",
+            "items": {"enum": urns},
+            "minItems": 1,
+            "uniqueItems": True,
             "contains": {"const": rt.schema},
         }
     else:
@@ -107,10 +110,11 @@ def resource_schema(discovery: Discovery, rt: ResourceType, *, request: bool) ->
             required.append(attr.name)
     for ext in rt.extensions:
         ext_schema = discovery.schemas.get(ext.schema)
-        attrs = [a for a in (ext_schema.attributes if ext_schema else [])
-                 if not request or a.mutability in WRITABLE]
-        body: dict[str, Any] = {"type": "object", "properties": {a.name: attribute_schema(a, request=request)
-                                                                 for a in attrs}}
+        attrs = [a for a in (ext_schema.attributes if ext_schema else []) if not request or a.mutability in WRITABLE]
+        body: dict[str, Any] = {
+            "type": "object",
+            "properties": {a.name: attribute_schema(a, request=request) for a in attrs},
+        }
         if request:
             body["additionalProperties"] = False
             if ext.required:
@@ -162,9 +166,13 @@ def patch_schema() -> dict[str, Any]:
         "properties": {
             "schemas": {"type": "array", "items": {"const": PATCH_URN}, "minItems": 1, "maxItems": 1},
             "Operations": {
-                "type": "array", "minItems": 1, "maxItems": 3,
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 3,
                 "items": {
-                    "type": "object", "required": ["op"], "additionalProperties": False,
+                    "type": "object",
+                    "required": ["op"],
+                    "additionalProperties": False,
                     "properties": {
                         "op": {"enum": ["add", "replace", "remove"]},
                         "path": {"type": "string"},
@@ -213,15 +221,19 @@ def _responses(kind: str, success: dict[str, dict[str, Any] | None]) -> dict[str
         if schema is None:
             out[status] = {"description": "no body"}
         else:
-            out[status] = {"description": "success", "content": {SCIM_JSON: {"schema": schema},
-                                                                 "application/json": {"schema": schema}}}
+            out[status] = {
+                "description": "success",
+                "content": {SCIM_JSON: {"schema": schema}, "application/json": {"schema": schema}},
+            }
     err = {"$ref": "#/components/schemas/Error"}
     for status in sorted({*COMMON_ERRORS, *OPERATION_ERRORS[kind]}):
         if status == "304":
             out[status] = {"description": "not modified"}
             continue
-        out[status] = {"description": "error (RFC 7644 §3.12)",
-                       "content": {SCIM_JSON: {"schema": err}, "application/json": {"schema": err}}}
+        out[status] = {
+            "description": "error (RFC 7644 §3.12)",
+            "content": {SCIM_JSON: {"schema": err}, "application/json": {"schema": err}},
+        }
     return out
 
 
@@ -235,8 +247,7 @@ def _body(ref: str) -> dict[str, Any]:
 
 def derive(discovery: Discovery, base_url: str = "/") -> dict[str, Any]:
     """The OpenAPI 3.1 document of the target's resource endpoints (and its discovery endpoints)."""
-    components: dict[str, Any] = {"Error": error_schema(), "PatchOp": patch_schema(),
-                                  "SearchRequest": search_schema()}
+    components: dict[str, Any] = {"Error": error_schema(), "PatchOp": patch_schema(), "SearchRequest": search_schema()}
     paths: dict[str, Any] = {}
     id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}]
     for rt in discovery.resource_types:
@@ -247,26 +258,43 @@ def derive(discovery: Discovery, base_url: str = "/") -> dict[str, Any]:
         ref, req_ref, list_ref = (f"#/components/schemas/{n}" for n in (name, f"{name}Request", f"{name}List"))
         base = "/" + rt.path
         paths[base] = {
-            "get": {"operationId": f"list{name}", "parameters": _query(LIST_PARAMETERS),
-                    "responses": _responses("list", {"200": {"$ref": list_ref}})},
-            "post": {"operationId": f"create{name}", "requestBody": _body(req_ref),
-                     "parameters": _query(PROJECTION_PARAMETERS),
-                     "responses": _responses("create", {"201": {"$ref": ref}})},
+            "get": {
+                "operationId": f"list{name}",
+                "parameters": _query(LIST_PARAMETERS),
+                "responses": _responses("list", {"200": {"$ref": list_ref}}),
+            },
+            "post": {
+                "operationId": f"create{name}",
+                "requestBody": _body(req_ref),
+                "parameters": _query(PROJECTION_PARAMETERS),
+                "responses": _responses("create", {"201": {"$ref": ref}}),
+            },
         }
         paths[base + "/.search"] = {
-            "post": {"operationId": f"search{name}", "requestBody": _body("#/components/schemas/SearchRequest"),
-                     "responses": _responses("search", {"200": {"$ref": list_ref}})},
+            "post": {
+                "operationId": f"search{name}",
+                "requestBody": _body("#/components/schemas/SearchRequest"),
+                "responses": _responses("search", {"200": {"$ref": list_ref}}),
+            },
         }
         paths[base + "/{id}"] = {
             "parameters": id_param,
-            "get": {"operationId": f"get{name}", "parameters": _query(PROJECTION_PARAMETERS),
-                    "responses": _responses("get", {"200": {"$ref": ref}})},
-            "put": {"operationId": f"replace{name}", "requestBody": _body(req_ref),
-                    "responses": _responses("replace", {"200": {"$ref": ref}})},
-            "patch": {"operationId": f"patch{name}", "requestBody": _body("#/components/schemas/PatchOp"),
-                      "responses": _responses("patch", {"200": {"$ref": ref}, "204": None})},
-            "delete": {"operationId": f"delete{name}",
-                       "responses": _responses("delete", {"204": None, "200": None})},
+            "get": {
+                "operationId": f"get{name}",
+                "parameters": _query(PROJECTION_PARAMETERS),
+                "responses": _responses("get", {"200": {"$ref": ref}}),
+            },
+            "put": {
+                "operationId": f"replace{name}",
+                "requestBody": _body(req_ref),
+                "responses": _responses("replace", {"200": {"$ref": ref}}),
+            },
+            "patch": {
+                "operationId": f"patch{name}",
+                "requestBody": _body("#/components/schemas/PatchOp"),
+                "responses": _responses("patch", {"200": {"$ref": ref}, "204": None}),
+            },
+            "delete": {"operationId": f"delete{name}", "responses": _responses("delete", {"204": None, "200": None})},
         }
     return {
         "openapi": "3.1.0",

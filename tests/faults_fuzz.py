@@ -11,8 +11,10 @@ from __future__ import annotations
 from .faultkit import Forward, Request, Response, fault, on
 
 FUZZ = {"fuzz": True, "select": ("fuzz.",), "fuzz_examples": 6}
-INJECTION = {"fuzz.header-injection": "scim2-server echoes the decoded request path into Location (its own "
-                                      "deviation), which every fuzz run sees"}
+INJECTION = {
+    "fuzz.header-injection": "scim2-server echoes the decoded request path into Location (its own "
+    "deviation), which every fuzz run sees"
+}
 
 
 def _crash(resp: Response) -> Response:
@@ -54,4 +56,3 @@ def location_from_path(req: Request, forward: Forward) -> Response:
     if req.endpoint in ("Users", "Groups") and req.is_item:
         resp.set_header("Location", "/v2/" + "/".join(req.segments))
     return resp
-

@@ -77,8 +77,11 @@ def test_the_clean_embedded_target_gives_no_finding_but_its_header_injection():
     with EmbeddedTarget() as target:
         results = _fuzz(target)
         assert _storage(target).resources == [], "the fuzzer must delete everything it created"
-    assert set(results) == {f"{c}[{rt}]" for c in ("fuzz.no-server-error", "fuzz.response-schema",
-                                                    "fuzz.header-injection") for rt in ("User", "Group")}
+    assert set(results) == {
+        f"{c}[{rt}]"
+        for c in ("fuzz.no-server-error", "fuzz.response-schema", "fuzz.header-injection")
+        for rt in ("User", "Group")
+    }
     for rid, r in results.items():
         if rid.startswith("fuzz.header-injection"):
             assert r.outcome is Outcome.FAIL, r.message

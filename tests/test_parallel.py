@@ -36,8 +36,11 @@ def test_four_workers_give_the_results_of_one(monkeypatch):
         four = _run(target, 4)
         assert _storage(target).resources == [], "a parallel run leaves nothing behind"
     assert [r.id for r in four.results] == [r.id for r in one.results], "results keep the order of the cases"
-    differ = [(r1.id, r1.outcome.value, r4.outcome.value, r4.message)
-              for r1, r4 in zip(one.results, four.results, strict=True) if r1.outcome is not r4.outcome]
+    differ = [
+        (r1.id, r1.outcome.value, r4.outcome.value, r4.message)
+        for r1, r4 in zip(one.results, four.results, strict=True)
+        if r1.outcome is not r4.outcome
+    ]
     assert differ == []
     assert four.leftovers == [] and one.leftovers == []
     # every exchange is recorded in the result of the check that sent it (the sink is per thread): a check
@@ -46,6 +49,7 @@ def test_four_workers_give_the_results_of_one(monkeypatch):
     assert same >= 0.95 * len(one.results), f"only {same} of {len(one.results)} results recorded the same exchanges"
     totals = [sum(len(r.exchanges) for r in run.results) for run in (one, four)]
     assert abs(totals[0] - totals[1]) <= 0.05 * totals[0], totals
+
 
 def test_run_with_workers_on_the_command_line(tmp_path):
     path = tmp_path / "report.json"
