@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     req.add_argument("--status", choices=["covered", "uncovered", "untestable"], help="only this status")
 
     sub.add_parser("checks", help="list the checks with their requirements and level")
+    sub.add_parser("profiles", help="list the vendor profiles (--profile NAME) with a one-line description")
 
     from . import fuzz, load
 
@@ -80,7 +81,6 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--baseline", metavar="FILE", help="apply this baseline (one report only)")
     rep.add_argument("--fail-on", choices=["must", "should", "never"], default="must",
                      help="exit 1 on unaccepted MUST failures/errors (must), also warnings (should), or never")
-    sub.add_parser("profiles", help="list the vendor profiles (--profile NAME) with a one-line description")
 
     clean = sub.add_parser("cleanup", help="delete what a run left on the target (found by the run id prefix)")
     clean.add_argument("url", help="base URL of the SCIM service provider")
@@ -158,12 +158,12 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_requirements(args)
         if args.command == "cleanup":
             return cmd_cleanup(args)
+        if args.command == "profiles":
+            return cmd_profiles()
         if args.command in ("fuzz", "load"):
             from . import fuzz, load
 
             return fuzz.cmd_fuzz(args) if args.command == "fuzz" else load.cmd_load(args)
-        if args.command == "profiles":
-            return cmd_profiles()
         return cmd_checks()
     except BrokenPipeError:  # `scim-conformance requirements | head`
         return EXIT_OK

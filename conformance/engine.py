@@ -41,17 +41,17 @@ class Settings:
     select: tuple[str, ...] = ()  # check id prefixes; empty: all
     levels: dict[str, str] = field(default_factory=dict)  # check id -> level, from a profile
     profiles: tuple[str, ...] = ()  # profiles/*.toml by name (conformance/profiles.py); empty: the one in `profile`
-    fuzz: bool = False  # run the checks tagged "fuzz" (schemathesis; conformance/fuzz.py)
-    fuzz_examples: int = 10  # generated requests per operation and mode
-    fuzz_seconds: float = 60.0  # fuzzing time, shared by the resource types
-    insecure: bool = False  # do not verify the target's TLS certificate (--insecure)
-    fuzz_seed: int | None = None  # None: the derandomized stream
-    workers: int = 1  # checks run on this many threads (conformance/parallel.py)
     credentials: Any = None  # conformance.auth.Credentials (Basic, OAuth, headers); None: the token above
     read_only: bool = False  # refuse POST/PUT/PATCH/DELETE: checks that write are skipped
     rate: float | None = None  # the most requests per second
+    insecure: bool = False  # do not verify the target's TLS certificate (--insecure)
     seed: int | None = None  # generated queries (filter.generated): None = the fixed derandomized stream
     examples: int | None = None  # generated queries tried; None = the check's default budget
+    fuzz: bool = False  # run the checks tagged "fuzz" (schemathesis; conformance/fuzz.py)
+    fuzz_examples: int = 10  # generated requests per operation and mode
+    fuzz_seconds: float = 60.0  # fuzzing time, shared by the resource types
+    fuzz_seed: int | None = None  # None: the derandomized stream
+    workers: int = 1  # checks run on this many threads (conformance/parallel.py)
 
 
 @dataclass

@@ -96,9 +96,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="vendor profile (repeatable; default rfc; list them: scim-conformance profiles)",
     )
     group.addoption("--scim-seed", type=int, help="seed of the generated queries (default: derandomized)")
+    group.addoption("--scim-examples", type=int, help="generated queries to try (default 100)")
     group.addoption("--scim-workers", type=int, default=1, metavar="N", help="run the checks on N threads")
     group.addoption("--scim-fuzz", action="store_true", help="also run the fuzz checks (schemathesis)")
-    group.addoption("--scim-examples", type=int, help="generated queries to try (default 100)")
 
 
 def _enabled(config: pytest.Config) -> bool:
