@@ -19,7 +19,15 @@ import httpx
 from .auth import USE_AUTH, BearerToken, Credentials
 from .guard import RateLimiter, is_write, refuse_write
 from .model import Exchange
-from .transport import MAX_BODY, ResilientTransport, TransportProblem, is_deadline, is_provoking, read_capped
+from .transport import (
+    MAX_BODY,
+    NO_REDIRECTS,
+    ResilientTransport,
+    TransportProblem,
+    is_deadline,
+    is_provoking,
+    read_capped,
+)
 from .verdicts import ExchangeError
 
 SCIM_JSON = "application/scim+json"
@@ -171,8 +179,10 @@ class ScimHttp:
         headers: dict[str, str] | None = None,
         auth: bool = True,
         content_type: str = SCIM_JSON,
+        follow_redirects: bool = True,
     ) -> Reply:
-        """Send one request. ``auth=False`` sends no credentials; ``headers`` override the defaults."""
+        """Send one request. ``auth=False`` sends no credentials; ``headers`` override the defaults;
+        ``follow_redirects=False`` gives a check the redirect itself (same-origin ones are followed otherwise)."""
         send_headers = {"Accept": SCIM_JSON}
         if self.read_only and is_write(method, self.url(path)):
             refuse_write(method, self.url(path))
@@ -191,7 +201,7 @@ class ScimHttp:
         send_headers = {k: v for k, v in send_headers.items() if v is not None}
         request = self._client.build_request(
             method, self.url(path), params=params, content=body, headers=send_headers,
-            extensions={USE_AUTH: use_auth},
+            extensions={USE_AUTH: use_auth, NO_REDIRECTS: not follow_redirects},
         )
         exchange = Exchange(
             method=method,

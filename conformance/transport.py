@@ -42,6 +42,7 @@ MAX_RETRIES = 3  # retries after 429 (or 503 with Retry-After)
 FAILING_AFTER = 10  # 5xx answers / broken exchanges in a row that open the breaker
 PROBE_EVERY = 5.0  # seconds between the requests let through while the breaker is open
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+NO_REDIRECTS = "scim_no_redirects"  # request extension: hand the redirect itself back to the check (/Me)
 
 
 class TransportProblem(httpx.TransportError):
@@ -247,7 +248,7 @@ class ResilientTransport(httpx.BaseTransport):
         for _ in range(MAX_REDIRECTS + 1):
             response = self._send_retrying(request)
             location = response.headers.get("location")
-            if response.status_code not in REDIRECT_CODES or not location:
+            if response.status_code not in REDIRECT_CODES or not location or request.extensions.get(NO_REDIRECTS):
                 return response
             response.close()
             try:

@@ -56,7 +56,7 @@ class Request:
     def data(self) -> Any:
         try:
             return json.loads(self.body) if self.body else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: the robustness checks' 50,000-deep arrays
             return None
 
     @data.setter
@@ -82,7 +82,7 @@ class Response:
     def data(self) -> Any:
         try:
             return json.loads(self.body) if self.body else None
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: the robustness checks' 50,000-deep arrays
             return None
 
     @data.setter

@@ -117,7 +117,8 @@ def err_username_case_sensitive(req: Request, forward: Forward) -> Response:
 
 
 def _without_user_name(req: Request) -> bool:
-    return on(req, "POST", "Users", item=False) and isinstance(req.data, dict) and "userName" not in req.data
+    return (on(req, "POST", "Users", item=False) and len(req.segments) == 1  # a create, not a POST .search
+            and isinstance(req.data, dict) and "userName" not in req.data)
 
 
 @fault("err-missing-username-accepted",

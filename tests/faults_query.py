@@ -417,10 +417,12 @@ def sort_multi_valued_first(req: Request, forward: Forward) -> Response:
 @fault("qry-sort-unsupported-breaks", proves=["sort.unsupported"],
        collateral={"sort": "sorting is no longer advertised"})
 def sort_unsupported_breaks(req: Request, forward: Forward) -> Response:
-    """/ServiceProviderConfig says sort.supported=false, and a query with sortBy then fails with 500."""
+    """/ServiceProviderConfig says sort.supported=false, and a query with sortBy then answers 200 with no
+    resources at all (sortBy spoils the query instead of being refused or ignored)."""
     spc = _spc(req, forward, lambda b: b.update(sort={"supported": False}))
     if spc is not None:
         return spc
-    if population_query(req) and "sortBy" in req.query:
-        return error(500, "", "sorting failed")
-    return forward(req)
+    resp = forward(req)
+    if population_query(req) and "sortBy" in req.query and resp.status == 200 and isinstance(resp.data, dict):
+        resp.data = {**resp.data, "Resources": [], "totalResults": 0, "itemsPerPage": 0}
+    return resp

@@ -20,7 +20,7 @@ REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def _me(ctx) -> Reply:
-    return ctx.http.get("Me")
+    return ctx.http.get("Me", follow_redirects=False)  # a redirect is one of the answers graded
 
 
 def _resource_schemas(ctx) -> set[str]:

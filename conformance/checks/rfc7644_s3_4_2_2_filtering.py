@@ -121,6 +121,7 @@ def string_operators(ctx, rt):
         (("name.familyName",), 'name.familyName lt "cole"'),
         (("name.givenName",), 'name.givenName sw "e"'),
         (("displayName",), 'displayName co "RCH"'),
+        (("displayName",), 'displayName ew "N"'),  # "dave Dunn" only; co would add "Frank Evans"
         (("title",), 'title eq "ENGINEER"'),
         (("title",), 'title ew "er"'),
     ])
