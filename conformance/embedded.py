@@ -15,9 +15,9 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
+from scim2_models import Pagination, ScimProvider
 from scim2_models import ResourceType as RTModel
 from scim2_models import Schema as SchemaModel
-from scim2_models import ScimProvider
 from scim2_server.service import ScimService
 from scim2_server.testserver.application import BEARER_TOKEN_SCHEME, BearerTokenApplication
 from scim2_server.utils import (
@@ -99,6 +99,9 @@ def build_app(
         else list(load_default_resource_types().values())
     )
     config = load_default_service_provider_config()
+    # Cursor pagination (RFC 9865) besides startIndex/count, so the cursor checks run on the default target.
+    config.pagination = Pagination(cursor=True, index=True, default_pagination_method="index",
+                                   default_page_size=100, max_page_size=1000, cursor_timeout=3600)
     # With a token, it announces the scheme (RFC 7643 §5 requires authenticationSchemes).
     config.authentication_schemes = [*(config.authentication_schemes or []), BEARER_TOKEN_SCHEME]
     provider = ScimProvider.from_discovery(schema_objs, rt_objs, config=config)

@@ -426,3 +426,11 @@ def sort_unsupported_breaks(req: Request, forward: Forward) -> Response:
     if population_query(req) and "sortBy" in req.query and resp.status == 200 and isinstance(resp.data, dict):
         resp.data = {**resp.data, "Resources": [], "totalResults": 0, "itemsPerPage": 0}
     return resp
+
+
+@fault("qry-cursor-restarts", proves=["page.cursor-walk"])
+def cursor_restarts(req: Request, forward: Forward) -> Response:
+    """Cursor pagination is advertised, but every nextCursor leads back to the first page."""
+    if population_query(req) and req.query.get("cursor"):
+        req.query = {**req.query, "cursor": ""}
+    return forward(req)

@@ -221,3 +221,52 @@ def max_results(ctx, rt):
         return
     expect(len(out.ids) <= maximum, f"{asked} returned {len(out.ids)} resources; filter.maxResults is {maximum}")
     ctx.passed(f"{asked}: {len(out.ids)} of {members} returned, maxResults {maximum}")
+
+
+# -- cursor pagination (RFC 9865), only where the target advertises it ----------------------------------
+
+
+def _cursor_advertised(ctx) -> dict[str, Any]:
+    pagination = field(ctx.discovery.spc, "pagination")
+    if not isinstance(pagination, dict) or field(pagination, "cursor") is not True:
+        raise NotApplicable("not advertised: /ServiceProviderConfig has no pagination.cursor=true "
+                            "(RFC 9865 cursor pagination is an extension)")
+    return pagination
+
+
+@check("page.cursor-walk", "Cursor pagination (RFC 9865), where advertised, yields every match exactly once",
+       requirements=["7644-3.4.2-05", "7644-3.4.2.4-05"], level="MUST", **USERS)
+def cursor_walk(ctx, rt):
+    """When /ServiceProviderConfig advertises pagination.cursor (RFC 9865), a scoped query asked with
+    an empty cursor and count=2, then with each nextCursor in turn until none is given, returns every
+    member of the population exactly once, no other resource, and never more than 2 per page."""
+    _cursor_advertised(ctx)
+    pop = get(ctx, rt)
+    members = _all_ids(pop, rt)
+    seen: list[str] = []
+    cursor, asked, pages = "", "", 0
+    for _ in range(len(members) + 3):
+        out, asked = _page(ctx, rt, pop, cursor=cursor, count=2)
+        pages += 1
+        expect(len(out.ids) <= 2, f"{asked} returned {len(out.ids)} resources; count was 2")
+        seen.extend(out.ids)
+        following = field(out.body, "nextCursor")
+        if following in (None, ""):
+            break
+        expect(isinstance(following, str), f"{asked} gave nextCursor {show(following)}; expected a string")
+        expect(following != cursor, f"{asked} gave back the cursor it was asked with: the walk cannot advance")
+        cursor = following
+    else:
+        raise Violation(f"{pages} pages of 2 over {len(members)} matches and still a nextCursor (last: {asked})")
+    twice = sorted({i for i in seen if seen.count(i) > 1})
+    missing, extra = members - set(seen), set(seen) - members
+    problems = []
+    if twice:
+        problems.append(f"returned twice: {show(pop.names(rt, twice))}")
+    if missing:
+        problems.append(f"never returned: {show(pop.names(rt, sorted(missing)))}")
+    if extra:
+        problems.append(f"not matching but returned: {show(pop.names(rt, sorted(extra)))}")
+    expect(not problems, f"a cursor walk in pages of 2 over {len(members)} matches (up to {asked}): "
+                         + "; ".join(problems))
+    ctx.passed(f"{len(members)} matches, each once, over {pages} cursor pages")
