@@ -5,10 +5,12 @@ single ``eq`` on a string. The suite scopes every query it sends to its own data
 as ``and userName sw "<run id>"``, so on a tenant of 100,000 users each query of the embedded target
 would cost a walk over 100,000 resources: the benchmarks would measure scim2-server's scan, not the
 suite. A production server answers such a clause from an index on userName; this storage does the
-same. A search whose filter is, or is a conjunction holding, ``<single-valued string> sw "<text>"``
-walks only the resources whose value starts with the text (found by bisection in a sorted index kept
-up to date on every write); the whole filter is then evaluated on them exactly as before, so the
-answers are the same as scim2-server's, only found faster.
+same. A search whose filter bounds its matches by ``sw`` or ``eq`` on single-valued strings (such a
+comparison, a conjunction holding one, or a disjunction of bounded terms, like the robustness
+checks' long ``or`` chains) walks only the resources whose value starts with the text, found by
+bisection in sorted indexes kept up to date on every write. The whole filter is then evaluated on
+them exactly as before, and the page sorted as before, so the answers are scim2-server's own, only
+found faster.
 """
 
 from __future__ import annotations
@@ -27,14 +29,25 @@ except ImportError:  # pragma: no cover - another scim2-models: comparable() fin
         return None
 
 Key = tuple[Any, str]
+# Indexed from a resource type's first write, as a database indexes what clients look resources up by;
+# any other string attribute is indexed on the first search that needs it.
+INDEXED_FROM_THE_START = ("userName", "displayName", "externalId")
+Plan = list[tuple[AttributeBinding, str]]  # prefix ranges whose union holds every match
+
+
+def _ikey(binding: AttributeBinding) -> Any:
+    """What an index is kept under: the attribute's URN, the same whichever model class resolved it."""
+    return binding.urn or binding
 
 
 class PrefixIndexedStorage(InMemoryStorage):
     """``InMemoryStorage`` that answers ``sw`` scoped searches from a sorted index."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._prefix_indexes: dict[tuple[Any, AttributeBinding], list[tuple[str, str]]] = {}
+        self._prefix_indexes: dict[tuple[Any, Any], list[tuple[str, str]]] = {}
         self._prefix_values: dict[Key, dict[AttributeBinding, str]] = {}
+        self._primed: set[Any] = set()
+        self._bindings: dict[tuple[Any, Any], AttributeBinding] = {}  # index -> the attribute it holds
         super().__init__(*args, **kwargs)
 
     @property
@@ -43,55 +56,67 @@ class PrefixIndexedStorage(InMemoryStorage):
 
     @resources.setter
     def resources(self, resources: list[Any]) -> None:
-        self._prefix_indexes, self._prefix_values = {}, {}
+        self._prefix_indexes, self._prefix_values, self._primed, self._bindings = {}, {}, set(), {}
         InMemoryStorage.resources.fset(self, resources)  # type: ignore[attr-defined]
 
     # -- searching ------------------------------------------------------------------------------------
     def _candidates(self, names: list[Any], scim_filter: ScimFilter[Any] | None) -> list[Any]:
-        if len(names) == 1 and scim_filter is not None:
-            resources = self._resources.get(names[0], {})
-            found = self._prefix_term(scim_filter, resources)
-            if found is not None:
-                binding, prefix = found
-                index = self._prefix_index(names[0], binding, resources)
-                out = []
+        if scim_filter is None:
+            return super()._candidates(names, scim_filter)
+        out: list[Any] = []
+        for name in names:
+            resources = self._resources.get(name, {})
+            plan = self._plan(scim_filter, resources) if resources else None
+            if plan is None:
+                out.extend(super()._candidates([name], scim_filter) if len(names) == 1
+                           else resources.values())
+                continue
+            found: dict[str, Any] = {}
+            for binding, prefix in plan:
+                index = self._prefix_index(name, binding, resources)
                 for value, rid in index[bisect_left(index, (prefix, "")):]:
                     if not value.startswith(prefix):
                         break
-                    out.append(resources[rid])
-                return out
-        return super()._candidates(names, scim_filter)
+                    found[rid] = resources[rid]
+            out.extend(found.values())  # the page is sorted afterwards (by sort value, then id), as ever
+        return out
 
-    @staticmethod
-    def _prefix_term(scim_filter: ScimFilter[Any], resources: dict[str, Any]) -> tuple[AttributeBinding, str] | None:
-        """(attribute, comparable prefix) of an ``sw`` every match must satisfy, or None."""
-        node = scim_filter.ast
-        terms = node.terms if isinstance(node, LogicalExpr) and node.op == LogicalOperator.and_ else (node,)
-        for term in terms:
-            if not (isinstance(term, Comparison) and term.op == CompareOperator.sw and isinstance(term.value, str)):
-                continue
-            flt = scim_filter
-            if flt.model is None:
-                if not resources:
-                    return None
-                try:
-                    flt = ScimFilter[type(next(iter(resources.values())))](str(scim_filter))  # type: ignore[misc]
-                except Exception:  # noqa: BLE001 - whatever the parser says, the plain walk still answers
-                    return None
-            binding = flt.resolve_comparison(term.attr_path, strict=False)
-            if binding is None or binding.is_multivalued or binding.target_type is not str:
-                continue
+    @classmethod
+    def _plan(cls, scim_filter: ScimFilter[Any], resources: dict[str, Any]) -> Plan | None:
+        """Prefix ranges whose union holds every match: (attribute, comparable prefix) pairs, or None."""
+        flt = scim_filter
+        if flt.model is None:
             try:
-                prefix = binding.comparable(term.value)
+                flt = ScimFilter[type(next(iter(resources.values())))](str(scim_filter))  # type: ignore[misc]
+            except Exception:  # noqa: BLE001 - whatever the parser says, the plain walk still answers
+                return None
+        return cls._plan_node(flt, flt.ast)
+
+    @classmethod
+    def _plan_node(cls, flt: ScimFilter[Any], node: Any) -> Plan | None:
+        if isinstance(node, Comparison):  # sw, and eq (a value is a prefix of itself)
+            if node.op not in (CompareOperator.sw, CompareOperator.eq) or not isinstance(node.value, str):
+                return None
+            binding = flt.resolve_comparison(node.attr_path, strict=False)
+            if binding is None or binding.is_multivalued or binding.target_type is not str:
+                return None
+            try:
+                prefix = binding.comparable(node.value)
             except ValueError:
-                continue
-            if isinstance(prefix, str):
-                return binding, prefix
+                return None
+            return [(binding, prefix)] if isinstance(prefix, str) else None
+        if isinstance(node, LogicalExpr):
+            plans = [cls._plan_node(flt, term) for term in node.terms]
+            if node.op == LogicalOperator.and_:  # any one term bounds the matches: the narrowest-looking one
+                viable = [p for p in plans if p]
+                return max(viable, key=lambda p: (min(len(x) for _, x in p), -len(p))) if viable else None
+            if node.op == LogicalOperator.or_ and all(plans):  # every term bounded: the union bounds them
+                return [pair for p in plans for pair in p]  # type: ignore[union-attr]
         return None
 
     def _value(self, resource: Any, binding: AttributeBinding, policy: Any = None) -> Any:
         """The comparable value of ``binding`` in ``resource``; a direct read for a core top-level attribute."""
-        if binding.sub_field_name is None and (type(resource) is binding.model or isinstance(resource, binding.model)):
+        if binding.sub_field_name is None and binding.field_name in type(resource).model_fields:
             raw = getattr(resource, binding.field_name, None)
             try:
                 return binding.comparable(raw, policy) if raw is not None else None
@@ -100,7 +125,7 @@ class PrefixIndexedStorage(InMemoryStorage):
         return self._comparable_value(resource, binding)
 
     def _prefix_index(self, name: Any, binding: AttributeBinding, resources: dict[str, Any]) -> list[tuple[str, str]]:
-        key = (name, binding)
+        key = (name, _ikey(binding))
         if key not in self._prefix_indexes:
             entries = []
             policy = _effective_policy()
@@ -108,27 +133,43 @@ class PrefixIndexedStorage(InMemoryStorage):
                 value = self._value(resource, binding, policy)
                 if isinstance(value, str):
                     entries.append((value, rid))
-                    self._prefix_values.setdefault((name, rid), {})[binding] = value
+                    self._prefix_values.setdefault((name, rid), {})[key[1]] = value
             entries.sort()
             self._prefix_indexes[key] = entries
+            self._bindings[key] = binding
         return self._prefix_indexes[key]
 
     # -- keeping the index up to date ------------------------------------------------------------------
     def _store(self, resource: Any, values: dict[str, Any]) -> None:
         super()._store(resource, values)  # removes the old entry first (through _remove)
         key = (resource.meta.resource_type, resource.id)
-        for (name, binding), index in self._prefix_indexes.items():
+        if key[0] not in self._primed:  # the first write of this type: its index exists before any search
+            self._primed.add(key[0])
+            self._prime(key[0], type(resource))
+            return  # _prime indexed the stored resources, this one among them
+        for (name, ikey), index in self._prefix_indexes.items():
             if name != key[0]:
                 continue
-            value = self._value(resource, binding)
+            value = self._value(resource, self._bindings[(name, ikey)])
             if isinstance(value, str):
                 insort(index, (value, key[1]))
-                self._prefix_values.setdefault(key, {})[binding] = value
+                self._prefix_values.setdefault(key, {})[ikey] = value
+
+    def _prime(self, name: Any, model: type) -> None:
+        resources = self._resources.get(name, {})
+        for attr in INDEXED_FROM_THE_START:
+            try:
+                flt = ScimFilter[model](f'{attr} eq ""')  # type: ignore[valid-type]
+                binding = flt.resolve_comparison(flt.ast.attr_path, strict=False)
+            except Exception:  # noqa: BLE001 - not an attribute of this type
+                continue
+            if binding is not None and not binding.is_multivalued and binding.target_type is str:
+                self._prefix_index(name, binding, resources)
 
     def _remove(self, key: Key) -> None:
         super()._remove(key)
-        for binding, value in self._prefix_values.pop(key, {}).items():
-            index = self._prefix_indexes.get((key[0], binding))
+        for ikey, value in self._prefix_values.pop(key, {}).items():
+            index = self._prefix_indexes.get((key[0], ikey))
             if index is None:
                 continue
             at = bisect_left(index, (value, key[1]))
