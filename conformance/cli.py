@@ -203,6 +203,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     json_path = args.json or str(
         Path(args.reports) / f"scim-report-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
     )
+    if not (args.json or getattr(args, "html", None) or getattr(args, "junit", None)):
+        # no report named at all (the demo): the readable ones too, beside the JSON in the reports folder
+        args.html, args.junit = json_path[: -len(".json")] + ".html", json_path[: -len(".json")] + ".xml"
     from .reporting import ReportError
     from .reporting.commands import finish, prepare
 

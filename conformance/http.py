@@ -87,7 +87,7 @@ class Reply:
         """The body as JSON; a body that is not JSON breaks the exchange (outcome: error)."""
         try:
             return json.loads(self.text)
-        except ValueError:
+        except (ValueError, RecursionError):
             snippet = " ".join(self.text[:80].split())
             raise ExchangeError(
                 f"{self.exchange.method} {self.exchange.url} answered {self.status} with a body that is "
@@ -107,7 +107,7 @@ class Reply:
         """The body as JSON, or None when it is empty or not JSON."""
         try:
             return json.loads(self.text) if self.text.strip() else None
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
 
 

@@ -114,7 +114,7 @@ def _pretty(body: str | None) -> str:
         return ""
     try:
         return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # a 50,000-deep body (robustness checks) shown as sent
         return body
 
 
