@@ -377,7 +377,8 @@ def list_no_paging_fields(req: Request, forward: Forward) -> Response:
     return resp
 
 
-KNOWN_PARAMETERS = {"filter", "count", "startIndex", "sortBy", "sortOrder", "attributes", "excludedAttributes"}
+KNOWN_PARAMETERS = {"filter", "count", "startIndex", "sortBy", "sortOrder", "attributes", "excludedAttributes",
+                    "cursor"}  # RFC 9865, which the embedded target advertises
 
 
 @fault("list-unknown-parameter-rejected", proves=["list.unknown-parameter-ignored"])
