@@ -119,7 +119,7 @@ class EmbeddedTarget:
         schemas: list[dict[str, Any]] | None = None,
         resource_types: list[dict[str, Any]] | None = None,
     ):
-        self.token = token or secrets.token_urlsafe(24)
+        self.token = token or secrets.token_hex(24)  # hex: never a leading "-" that argparse would take for an option
         app = build_app(self.token, schemas, resource_types)
         self.app = wrap(app) if wrap else app
         self._server: _Server | None = None
