@@ -146,6 +146,20 @@ def items_per_page(ctx, rt):
     ctx.passed("itemsPerPage and startIndex right on the first and the last page")
 
 
+def _walk_problems(pop: Population, rt: ResourceType, members: set[str], seen: list[str]) -> list[str]:
+    """What a walk over all pages got wrong: resources returned twice, never, or not matching."""
+    twice = sorted({i for i in seen if seen.count(i) > 1})
+    missing, extra = members - set(seen), set(seen) - members
+    problems = []
+    if twice:
+        problems.append(f"returned twice: {show(pop.names(rt, twice))}")
+    if missing:
+        problems.append(f"never returned: {show(pop.names(rt, sorted(missing)))}")
+    if extra:
+        problems.append(f"not matching but returned: {show(pop.names(rt, sorted(extra)))}")
+    return problems
+
+
 @check("page.walk", "Walking the pages yields every match exactly once",
        requirements=["7644-3.4.2-05", "7644-3.4.2.4-05"], level="MUST", **USERS)
 def walk(ctx, rt):
@@ -162,15 +176,7 @@ def walk(ctx, rt):
         if not out.ids or start + len(out.ids) > len(members):
             break
         start += len(out.ids)
-    twice = sorted({i for i in seen if seen.count(i) > 1})
-    missing, extra = members - set(seen), set(seen) - members
-    problems = []
-    if twice:
-        problems.append(f"returned twice: {show(pop.names(rt, twice))}")
-    if missing:
-        problems.append(f"never returned: {show(pop.names(rt, sorted(missing)))}")
-    if extra:
-        problems.append(f"not matching but returned: {show(pop.names(rt, sorted(extra)))}")
+    problems = _walk_problems(pop, rt, members, seen)
     expect(not problems, f"pages of 2 over {len(members)} matches (up to {asked}): " + "; ".join(problems))
     ctx.passed(f"{len(members)} matches, each once, over pages of 2")
 
@@ -258,15 +264,7 @@ def cursor_walk(ctx, rt):
         cursor = following
     else:
         raise Violation(f"{pages} pages of 2 over {len(members)} matches and still a nextCursor (last: {asked})")
-    twice = sorted({i for i in seen if seen.count(i) > 1})
-    missing, extra = members - set(seen), set(seen) - members
-    problems = []
-    if twice:
-        problems.append(f"returned twice: {show(pop.names(rt, twice))}")
-    if missing:
-        problems.append(f"never returned: {show(pop.names(rt, sorted(missing)))}")
-    if extra:
-        problems.append(f"not matching but returned: {show(pop.names(rt, sorted(extra)))}")
+    problems = _walk_problems(pop, rt, members, seen)
     expect(not problems, f"a cursor walk in pages of 2 over {len(members)} matches (up to {asked}): "
                          + "; ".join(problems))
     ctx.passed(f"{len(members)} matches, each once, over {pages} cursor pages")
