@@ -11,16 +11,22 @@ checks' long ``or`` chains) walks only the resources whose value starts with the
 bisection in sorted indexes kept up to date on every write. The whole filter is then evaluated on
 them exactly as before, and the page sorted as before, so the answers are scim2-server's own, only
 found faster.
+
+An unfiltered, unsorted page by index (``GET /Users?count=1``) is scim2-server's sort of every resource by
+id, sliced: here the smallest ids are picked without building a sort key for every resource (same page,
+same totalResults).
 """
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left, insort
 from typing import Any
 
 from scim2_models import AttributeBinding, ScimFilter
 from scim2_models.path import CompareOperator, Comparison, LogicalExpr, LogicalOperator
 from scim2_server.memory import InMemoryStorage
+from scim2_server.storage import SearchPage
 
 try:  # the policy comparisons run under; looked up once per index build instead of once per value
     from scim2_models.policy import _effective_policy
@@ -60,6 +66,20 @@ class PrefixIndexedStorage(InMemoryStorage):
         InMemoryStorage.resources.fset(self, resources)  # type: ignore[attr-defined]
 
     # -- searching ------------------------------------------------------------------------------------
+    def search(self, resource_types: list[Any], search_request: Any, *, position: Any = None) -> Any:
+        names = list(dict.fromkeys(rt.name for rt in resource_types))
+        plain_page = (
+            len(names) == 1 and search_request.filter is None and search_request.sort_by is None
+            and search_request.cursor is None and position is None and search_request.count is not None
+        )
+        if not plain_page:
+            return super().search(resource_types, search_request, position=position)
+        with self.lock:  # no sort value: scim2-server orders by id (its sort key is (True, "", id))
+            resources = self._resources.get(names[0], {})
+            start = search_request.start_index_0 or 0
+            ids = heapq.nsmallest(start + search_request.count, resources)[start:]
+            return SearchPage(len(resources), [resources[rid].model_copy(deep=True) for rid in ids])
+
     def _candidates(self, names: list[Any], scim_filter: ScimFilter[Any] | None) -> list[Any]:
         if scim_filter is None:
             return super()._candidates(names, scim_filter)

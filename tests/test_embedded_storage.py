@@ -71,3 +71,17 @@ def test_resources_setter_rebuilds_the_index():
     second = storage.create(USER_RT, User(user_name="ab2"))
     storage.resources = [second]
     assert _search(storage, 'userName sw "ab"') == [second.id]
+
+
+@pytest.mark.parametrize(("start", "count"), [(1, 1), (1, 10), (5, 3), (48, 10), (60, 5), (1, 0), (None, 7)])
+def test_unfiltered_pages_are_scim2_servers_own(start, count):
+    storage = PrefixIndexedStorage()
+    rng = random.Random(3)
+    for i in range(50):
+        storage.create(USER_RT, _user(rng, i))
+    request = SearchRequest(start_index=start, count=count)
+    fast = storage.search([USER_RT], request)
+    plain = InMemoryStorage.search(storage, [USER_RT], request)  # scim2-server's walk and sort, same resources
+    assert fast.total == plain.total == 50
+    assert [r.id for r in fast.resources] == [r.id for r in plain.resources]
+    assert len(fast.resources) == min(count, max(0, 50 - (start or 1) + 1))
