@@ -111,6 +111,15 @@ class Reply:
             return None
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie jar that keeps nothing. SCIM authenticates each request on its own; a cookie one answer set
+    would ride along on every later request, the credential-less probes of the auth checks among them, and
+    let checks influence each other. (Not storing them also saves the jar's work on every answer.)"""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
 class ScimHttp:
     """A SCIM client bound to one target, recording each exchange."""
 
@@ -150,6 +159,7 @@ class ScimHttp:
             timeout=timeout, follow_redirects=False, transport=transport, headers={"User-Agent": _ua()},
             auth=self.auth,
         )
+        self._client._cookies = _NoCookies()  # httpx's cookies setter would copy it into a plain jar
 
     @property
     def sink(self) -> list[Exchange] | None:

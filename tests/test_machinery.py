@@ -188,3 +188,18 @@ def test_http_layer_turns_a_refused_connection_into_an_exchange_error():
     with pytest.raises(ExchangeError, match="connection refused"):
         http.get("ServiceProviderConfig")
     assert http.sink[0].status is None and http.sink[0].error == "connection refused"
+
+
+def test_http_layer_sends_no_cookie_an_answer_set():
+    import httpx
+
+    seen: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("cookie"))
+        return httpx.Response(200, json={}, headers={"Set-Cookie": "session=abc; Path=/"})
+
+    http = ScimHttp("http://127.0.0.1:9/v2", token="t", transport=httpx.MockTransport(answer))
+    http.get("ServiceProviderConfig")
+    http.get("ServiceProviderConfig", auth=False)  # a credential-less probe must not carry a session
+    assert seen == [None, None]
