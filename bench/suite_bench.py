@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from conformance.embedded import EmbeddedTarget  # noqa: E402
+from conformance.embedded import EmbeddedTarget, ProcessTarget  # noqa: E402
 from conformance.engine import Run, Settings  # noqa: E402
 from conformance.model import Outcome  # noqa: E402
 from conformance.parallel import run_all  # noqa: E402
@@ -71,36 +71,6 @@ def preload(target: EmbeddedTarget, count: int) -> float:
             user.meta = Meta(resource_type="User", created=now, last_modified=now, version=f'W/"p{i}"')
             storage._store(user, storage._values_of(user))  # what InMemoryStorage.create does, without the copies
     return time.perf_counter() - started
-
-
-class ChildTarget:
-    """The embedded target in a process of its own (``--process``): the suite and the server each get a core,
-    as against a real deployment. Same interface as EmbeddedTarget for one_run (url, token)."""
-
-    def __init__(self, wrap: Any = None, preload_users: int = 0):
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork")
-        self._parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=self._serve, args=(child, wrap, preload_users), daemon=True)
-
-    @staticmethod
-    def _serve(conn: Any, wrap: Any, preload_users: int) -> None:
-        with EmbeddedTarget(wrap=wrap) as target:
-            took = preload(target, preload_users) if preload_users else 0.0
-            conn.send((target.url, target.token, took))
-            conn.recv()  # until the parent says stop
-            conn.send(len(storage_of(target).resources))
-
-    def __enter__(self) -> ChildTarget:
-        self._proc.start()
-        self.url, self.token, self.preload_s = self._parent.recv()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._parent.send("stop")
-        self.resources_left = self._parent.recv()
-        self._proc.join(timeout=10)
 
 
 def one_run(target: EmbeddedTarget, workers: int = 1, profile: bool = False) -> dict[str, Any]:
@@ -210,13 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     wrap = (lambda app: Latency(app, args.latency)) if args.latency else None
     figures: dict[int, dict[str, Any]] = {}
     if args.preload and args.process:
-        with ChildTarget(wrap=wrap) as child:
+        with ProcessTarget(wrap=wrap) as child:
             empty = median_of([one_run(child) for _ in range(args.runs)])
         show("empty target (own process)", empty)
-        with ChildTarget(wrap=wrap, preload_users=args.preload) as child:
-            print(f"preloaded {args.preload} users in {child.preload_s:.1f} s (straight into scim2-server's storage)")
+        child = ProcessTarget(wrap=wrap, setup=lambda target: preload(target, args.preload)).start()
+        print(f"preloaded {args.preload} users in {child.setup_result:.1f} s (straight into scim2-server's storage)")
+        try:
             full = median_of([one_run(child) for _ in range(args.runs)])
-        assert child.resources_left == args.preload, "the suite must leave the tenant as it was"
+        finally:
+            final = child.stop()
+        assert final["resources"] == args.preload, "the suite must leave the tenant as it was"
         show(f"{args.preload} users (own process)", full)
     elif args.preload:
         with EmbeddedTarget(wrap=wrap) as target:
@@ -238,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     elif args.process:
         for n in args.workers:
-            with ChildTarget(wrap=wrap) as target:
+            with ProcessTarget(wrap=wrap) as target:
                 figures[n] = median_of([one_run(target, workers=n) for _ in range(args.runs)])
             show(
                 f"-n {n}, target in a process" + (f", +{args.latency * 1000:g} ms" if args.latency else ""), figures[n]

@@ -179,7 +179,7 @@ def _err(message: str) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
-    from .embedded import EmbeddedTarget
+    from .embedded import start_embedded
     from .engine import Run, Settings, TargetUnusable, sigterm_as_interrupt
     from .plugin import SUITE_FILE, PrestartedRun
 
@@ -229,7 +229,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     target = None
     url = args.url
     if not url:
-        target = EmbeddedTarget().start()
+        target = start_embedded(max(1, args.workers))  # -n 2+: in its own process, off the checks' interpreter
         url, credentials = target.url, from_options(token=target.token)
         print(f"embedded target: scim2-server at {url}")
     run = Run(Settings(url=url, timeout=args.timeout, embedded=target is not None, select=tuple(args.select),

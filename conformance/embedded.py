@@ -2,13 +2,20 @@
 
 It runs in a thread of this process. ``wrap`` lets the project's tests put a fault-injecting
 middleware in front of it; ``schemas``/``resource_types`` serve other discovery documents.
+
+:class:`ProcessTarget` serves the same target from a child process. A parallel run (``-n N``) uses it:
+threads of one interpreter take turns (the GIL), so with the server in the suite's process the checks'
+threads and the server's would compete for one core; in its own process the server gets the other core,
+as a real deployment would.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import multiprocessing
 import secrets
+import signal
 import threading
 from collections.abc import Callable
 from socketserver import ThreadingMixIn
@@ -165,3 +172,92 @@ class EmbeddedTarget:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class ProcessTarget:
+    """The embedded target served from a child process; the same ``url``/``token``/``start``/``stop``.
+
+    The child ignores Ctrl-C (the terminal sends it to the whole process group), so the suite can still
+    delete what it created after an interrupt; it stops when told to, or when this process goes away
+    (its end of the pipe closes). ``wrap`` and ``setup(target)`` run in the child.
+    """
+
+    def __init__(self, token: str | None = None, wrap: Callable[[WSGIApp], WSGIApp] | None = None,
+                 setup: Callable[[EmbeddedTarget], Any] | None = None):
+        self.token = token or secrets.token_hex(24)
+        self.wrap, self.setup = wrap, setup
+        self.url = ""
+        self.setup_result: Any = None
+        self._proc: Any = None
+        self._conn: Any = None
+
+    def start(self) -> ProcessTarget:
+        # fork: the child is ready in milliseconds and needs nothing pickled, but it is safe only while this
+        # process has no other thread (one could hold a lock the child inherits locked); spawn otherwise
+        forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+        ctx = multiprocessing.get_context("fork" if forkable else "spawn")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve_child, args=(child, self.token, self.wrap, self.setup),
+                                 name="scim-embedded", daemon=True)
+        self._proc.start()
+        child.close()
+        try:
+            if not self._conn.poll(60):
+                raise EOFError
+            self.url, self.setup_result = self._conn.recv()
+        except (EOFError, OSError):
+            code = self._proc.exitcode
+            self.stop()
+            raise RuntimeError(
+                "the embedded target's process did not start"
+                + (f" (it ended with exit code {code})" if code is not None else " within 60 s")
+            ) from None
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def stop(self) -> Any:
+        """Stop the child; what ``report(target)`` said of its final state (see ``_serve_child``), or None."""
+        if self._proc is None:
+            return None
+        final = None
+        try:
+            self._conn.send("stop")
+            if self._conn.poll(10):
+                final = self._conn.recv()
+        except (OSError, EOFError):
+            pass
+        self._proc.join(timeout=10)
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._conn.close()
+        self._proc = None
+        return final
+
+    def __enter__(self) -> ProcessTarget:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _serve_child(conn: Any, token: str, wrap: Any, setup: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with EmbeddedTarget(token=token, wrap=wrap) as target:
+        conn.send((target.url, setup(target) if setup else None))
+        try:
+            conn.recv()  # "stop", or EOF when the parent is gone
+        except (EOFError, OSError):
+            return
+        app = target.app
+        while not hasattr(app, "storage") and hasattr(app, "app"):
+            app = app.app
+        storage = getattr(app, "storage", None)
+        conn.send({"resources": len(storage.resources) if storage is not None else None})
+
+
+def start_embedded(workers: int = 1) -> EmbeddedTarget | ProcessTarget:
+    """The embedded target for a run on ``workers`` threads: in this process for one, in its own beyond."""
+    return (ProcessTarget() if workers > 1 else EmbeddedTarget()).start()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from . import auth, report
-from .embedded import EmbeddedTarget
+from .embedded import EmbeddedTarget, ProcessTarget, start_embedded
 from .engine import Case, Run, Settings, TargetUnusable, sigterm_as_interrupt
 from .model import Outcome
 from .profiles import INFO_PREFIX, ProfileError, verdicts
@@ -33,7 +33,7 @@ class ScimWarning(UserWarning):
 class ScimSession:
     """The plugin's state for one pytest session: the run, and the embedded target if any."""
 
-    def __init__(self, run: Run, target: EmbeddedTarget | None, json_path: str | None):
+    def __init__(self, run: Run, target: EmbeddedTarget | ProcessTarget | None, json_path: str | None):
         self.run = run
         self.target = target
         self.json_path = json_path
@@ -61,7 +61,7 @@ class ScimSession:
 class PrestartedRun:
     """Handed to ``pytest.main(plugins=[...])`` by the CLI, which has already discovered the target."""
 
-    def __init__(self, run: Run, target: EmbeddedTarget | None, json_path: str | None):
+    def __init__(self, run: Run, target: EmbeddedTarget | ProcessTarget | None, json_path: str | None):
         self.session = ScimSession(run, target, json_path)
 
 
@@ -124,7 +124,7 @@ def _start_session(config: pytest.Config) -> ScimSession:
     except auth.CredentialError as exc:
         raise TargetUnusable(str(exc)) from None
     if not url:
-        target = EmbeddedTarget().start()
+        target = start_embedded(max(1, config.getoption("scim_workers")))  # -n 2+: in its own process
         url, credentials = target.url, auth.from_options(token=target.token)
     settings = Settings(
         url=url,

@@ -59,3 +59,26 @@ def test_run_with_workers_on_the_command_line(tmp_path):
     ids = [r["id"] for r in data["results"]]
     assert len(ids) == len(set(ids)) and any(i.startswith("create.") for i in ids)
     assert all(r["outcome"] in ("pass", "skip") for r in data["results"])
+
+
+def test_the_target_in_its_own_process_outlives_ctrl_c_and_reports_what_is_left():
+    import os
+    import signal
+
+    import httpx
+
+    from conformance.embedded import ProcessTarget, start_embedded
+
+    target = start_embedded(2)  # a parallel run gets the target in a process of its own
+    try:
+        assert isinstance(target, ProcessTarget) and target.pid != os.getpid()
+        headers = {"Authorization": f"Bearer {target.token}"}
+        user = {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "proc-ctrl-c"}
+        assert httpx.post(f"{target.url}/Users", json=user, headers=headers).status_code == 201
+        os.kill(target.pid, signal.SIGINT)  # what the terminal sends the whole process group on Ctrl-C
+        listed = httpx.get(f"{target.url}/Users", headers=headers)  # still serving: the suite can clean up
+        assert listed.status_code == 200 and listed.json()["totalResults"] == 1
+    finally:
+        final = target.stop()
+    assert final == {"resources": 1}
+    assert target.pid is None
