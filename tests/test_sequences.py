@@ -7,9 +7,11 @@ from conformance.checks.rfc7644_s3_5_2_sequences import (
     Template,
     budget,
     describe_request,
+    op_tier,
     operation,
     plan_for,
     put_body,
+    step_tier,
     without_formatted,
 )
 from conformance.patchmodel import ResourceSchema, apply
@@ -137,3 +139,81 @@ def test_comparable_ignores_sub_attributes_the_server_adds_to_multi_values():
     _, h2 = comparable({"emails": [{"value": "a", "primary": True}]}, {"emails": [{"value": "a", "primary": False}]},
                        "emails")
     assert h2["emails"][0]["primary"] is False
+
+
+def test_steps_are_graded_like_the_single_operation_checks():
+    plan = plan_for(USER_SCHEMA, "userName")
+    by = {(t.kind, t.path): t for t in plan.templates}
+    resource = {"schemas": [USER], "id": "1", "userName": "u", "nickName": "n", "name": {"givenName": "g"},
+                "emails": [{"value": "a@example.org", "type": "work"}]}
+
+    def level(kind: str, path: str, res=resource) -> str:
+        template = by[(kind, path)]
+        return op_tier(template, operation(template, 1, "p", plan, res), res)[0]
+
+    # SHALL in the RFC: removes, a replace of a complex attribute, a replace where no value was (an add)
+    assert level("remove", "nickName") == "MUST"
+    assert level("remove-sub", "name.givenName") == "MUST"
+    assert level("replace-complex", "name") == "MUST"
+    assert level("replace", "displayName") == "MUST"  # no displayName yet: SHALL act as an add
+    assert level("remove-filter", "emails") == "MUST"  # the last email: SHALL leave emails unassigned
+    # no keyword in §3.5.2: a plain add, a replace of a value that is there, an append
+    assert level("replace", "nickName") == "MAY"
+    assert level("replace-sub", "name.givenName") == "MAY"
+    assert level("add-multi", "emails") == "MAY"
+    assert level("replace-multi", "emails") == "MAY"
+    two = {**resource, "emails": [{"value": "a@example.org"}, {"value": "b@example.org"}]}
+    assert level("remove-filter", "emails", two) == "MAY"
+    # a step is MUST only when every operation in it is: the difference may come from any of them
+    remove, replace = by[("remove", "nickName")], by[("replace", "nickName")]
+    ops = [(remove, operation(remove, 1, "p", plan, resource)), (replace, operation(replace, 2, "p", plan, resource))]
+    assert step_tier(ops, resource)[0] == "MAY"
+    assert step_tier(ops[:1], resource) == ("MUST", "remove (7644-3.5.2.2-01)")
+
+
+def _dropping(kinds: set[str]):
+    """A server that answers 204 to a PATCH of Users whose operations are all of ``kinds`` ((op, path)
+    pairs, path None for any) and stores nothing."""
+    import json
+
+    from .faultkit import Fault, Response
+
+    def func(req, forward):
+        if req.method == "PATCH" and "/Users/" in req.path:
+            ops = json.loads(req.body or b"{}").get("Operations") or []
+            if ops and all((o.get("op"), o.get("path")) in kinds or (o.get("op"), None) in kinds for o in ops):
+                return Response(204, [], b"")
+        return forward(req)
+
+    return Fault("synthetic", func, ("patch.random-sequences",))
+
+
+def _sequences_against(fault, monkeypatch):
+    from conformance.embedded import EmbeddedTarget
+
+    from .faultkit import FaultMiddleware
+    from .suiteutil import run_suite
+
+    monkeypatch.setenv("SCIM_SEQ_EXAMPLES", "3")
+    holder = {}
+
+    def wrap(app):
+        holder["mw"] = FaultMiddleware(app)
+        return holder["mw"]
+
+    with EmbeddedTarget(wrap=wrap) as target:
+        holder["mw"].active = fault
+        results = run_suite(target.url, target.token, select=("patch.random-sequences",))
+    return results["patch.random-sequences[User]"]
+
+
+def test_a_difference_only_after_appends_warns_at_may(monkeypatch):
+    result = _sequences_against(_dropping({("add", "emails")}), monkeypatch)
+    assert (result.outcome.value, result.level) == ("warn", "MAY"), result.message
+    assert "graded MAY" in result.message and "add-multi" in result.message
+
+
+def test_a_difference_after_a_remove_fails_at_must(monkeypatch):
+    result = _sequences_against(_dropping({("remove", None)}), monkeypatch)
+    assert (result.outcome.value, result.level) == ("fail", "MUST"), result.message
+    assert "graded MAY" not in result.message

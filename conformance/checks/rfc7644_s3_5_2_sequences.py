@@ -17,6 +17,13 @@ attributes a PUT omits may be cleared or defaulted by the server (so they are co
 from the next write on), a server-derived ``formatted`` sub-attribute is ignored, and a value already
 present is never added again (the RFC only says SHOULD for that).
 
+Graded per step, like the single-operation checks: a difference after a step whose every operation the RFC
+states with SHALL (a remove; a replace of a complex attribute; a replace of an attribute that had no value,
+which SHALL act as an add; a remove by filter that takes the last value), after a PUT, or after a DELETE, fails
+(MUST). A difference after a step holding an add, or a replace of a value that was there, is stated without a
+keyword in §3.5.2 and graded MAY by patch.replace.simple, patch.add.multi-valued-appends and the like: the
+result then warns, at MAY. A MUST difference found anywhere in the run wins over a MAY one.
+
 Every check id cited is tested by some step: removal leaves an attribute unassigned (also the last
 value of a multi-valued one), a replace of an absent attribute adds it, a replace of a complex
 attribute keeps the sub-attributes not given, PUT values replace the stored ones, a deleted resource
@@ -200,6 +207,42 @@ def operation(template: Template, n: int, prefix: str, plan: Plan, resource: dic
     raise ValueError(f"unknown template kind {kind}")
 
 
+MUST_KINDS = {  # operations whose outcome the RFC states with SHALL, and where
+    "remove": "7644-3.5.2.2-01", "remove-sub": "7644-3.5.2.2-04", "remove-multi": "7644-3.5.2.2-02",
+    "replace-complex": "7644-3.5.2.3-03",
+}
+REPLACE_KINDS = ("replace", "replace-bool", "replace-sub", "replace-multi")
+
+
+def _has_value(resource: dict[str, Any], template: Template) -> bool:
+    value = current_values(resource, template.attr)
+    if template.sub:
+        value = get_ci(value, template.sub)[1] if isinstance(value, dict) else None
+    return value not in (None, "", [], {})
+
+
+def op_tier(template: Template, op: dict[str, Any], resource: dict[str, Any]) -> tuple[str, str]:
+    """(level, why) of one operation's outcome: MUST where the RFC says SHALL, else MAY (§3.5.2 states
+    a plain add, and a replace of a value that is there, without a keyword)."""
+    kind = template.kind
+    if kind in MUST_KINDS:
+        return "MUST", f"{kind} ({MUST_KINDS[kind]})"
+    if kind in REPLACE_KINDS and not _has_value(resource, template):
+        return "MUST", f"{kind} of an attribute without a value, which SHALL act as an add (7644-3.5.2.3-02)"
+    if kind == "remove-filter":
+        items = current_values(resource, template.attr)
+        if isinstance(items, list) and len(items) == 1:
+            return "MUST", f"{kind} of the last value, which SHALL leave the attribute unassigned (7644-3.5.2.2-03)"
+    return "MAY", f"{kind} of {template.path}" + (" (a value was there)" if kind in REPLACE_KINDS else "")
+
+
+def step_tier(pairs: list[tuple[Template, dict[str, Any]]], resource: dict[str, Any]) -> tuple[str, str]:
+    """A PATCH step is graded MUST only when every operation in it is: a difference might come from any."""
+    tiers = [op_tier(t, op, resource) for t, op in pairs]
+    weak = [why for level, why in tiers if level != "MUST"]
+    return ("MAY", "; ".join(weak)) if weak else ("MUST", "; ".join(why for _, why in tiers))
+
+
 def without_formatted(resource: dict[str, Any]) -> dict[str, Any]:
     """A copy without the ``formatted`` sub-attribute of single-valued complex attributes (servers
     may derive it from the others)."""
@@ -281,6 +324,14 @@ class Mismatch(Exception):
     """The server left the model: hypothesis shrinks on it; the message is the violation's."""
 
 
+class MustMismatch(Mismatch):
+    """A difference after a step the RFC states with SHALL (hypothesis shrinks the two kinds apart)."""
+
+
+class MayMismatch(Mismatch):
+    """A difference after a step the RFC states without a keyword."""
+
+
 class Broken(Exception):
     """The exchange broke (timeout, reset): not the target's conformance, ends the exploration."""
 
@@ -302,13 +353,24 @@ class Shared:
     skipped: int = 0
     failing_runs: int = 0  # runs since the first failure
     first_failure: float = 0.0
-    best: tuple[int, str, list[str], list[Any]] | None = None  # (requests, message, log, exchanges)
+    # the smallest failing sequence of each level: (requests, message, log, exchanges, why the level)
+    worst: dict[str, tuple[int, str, list[str], list[Any], str]] = field(default_factory=dict)
 
-    def failed(self, message: str, log: list[str], exchanges: list[Any]) -> None:
-        if self.best is None:
+    @property
+    def best(self) -> tuple[int, str, list[str], list[Any], str] | None:
+        """The smallest failing sequence of the strictest level found (a MUST difference wins)."""
+        return self.worst.get("MUST") or self.worst.get("MAY")
+
+    @property
+    def level(self) -> str:
+        return "MUST" if "MUST" in self.worst else "MAY"
+
+    def failed(self, message: str, log: list[str], exchanges: list[Any], level: str = "MUST", why: str = "") -> None:
+        if not self.worst:
             self.first_failure = time.monotonic()
-        if self.best is None or len(log) < self.best[0]:
-            self.best = (len(log), message, list(log), list(exchanges))
+        known = self.worst.get(level)
+        if known is None or len(log) < known[0]:
+            self.worst[level] = (len(log), message, list(log), list(exchanges), why)
 
     @property
     def exhausted(self) -> bool:
@@ -338,6 +400,7 @@ def build_machine(shared: Shared):
             self.writes = 0  # successful writes since the resource was created
             self.log: list[str] = []
             self.exchanges: list[Any] = []
+            self.step: tuple[str, str] = ("MUST", "")  # the level a difference found now is graded at
             shared.runs += 1
             if shared.best is not None:
                 shared.failing_runs += 1
@@ -368,8 +431,9 @@ def build_machine(shared: Shared):
             return reply
 
         def _fail(self, message: str) -> None:
-            shared.failed(message, self.log, self.exchanges)
-            raise Mismatch(message)
+            level, why = self.step
+            shared.failed(message, self.log, self.exchanges, level, why)
+            raise (MustMismatch if level == "MUST" else MayMismatch)(message)
 
         def _read(self, after: str) -> dict[str, Any]:
             reply = self._call("GET", self.created.path)
@@ -401,6 +465,7 @@ def build_machine(shared: Shared):
                 return
             if shared.broken is not None:
                 raise Broken()
+            self.step = ("MUST", "the resource as created")
             ctx, rt = shared.ctx, shared.rt
             try:
                 created = ctx.create(rt)
@@ -434,13 +499,15 @@ def build_machine(shared: Shared):
         def _patch(self, specs: list[tuple[Template, int]]) -> None:
             if self.inert:
                 return
-            ops = []
+            ops, pairs = [], []
             for template, n in specs:
                 op = operation(template, n, shared.prefix, plan, self.model)
                 if op is None:
                     shared.skipped += 1
                     return
                 ops.append(op)
+                pairs.append((template, op))
+            self.step = step_tier(pairs, self.model)
             try:
                 expected = apply(self.model, ops, shared.schema)
             except (Unsupported, PatchError):
@@ -462,6 +529,7 @@ def build_machine(shared: Shared):
             if omit is not None and omit == change:
                 omit = None
             body = put_body(self.model, change, n, shared.prefix, omit)
+            self.step = ("MUST", "PUT replaces the resource (7644-3.5.1-04)")
             reply = self._call("PUT", self.created.path, body)
             what = f"PUT {self._where()}" + (f" (new {change})" if change else "") + (
                 f" (without {omit})" if omit else "")
@@ -478,6 +546,7 @@ def build_machine(shared: Shared):
         def get(self) -> None:
             if self.inert:
                 return
+            self.step = ("MUST", "a GET with no write since the last one that matched")
             self._compare(self.model, "the previous steps (a plain GET)")
 
         @precondition(lambda self: not self.deleted and self.writes >= 2)
@@ -485,6 +554,7 @@ def build_machine(shared: Shared):
         def delete(self) -> None:
             if self.inert:
                 return
+            self.step = ("MUST", "DELETE, after which the resource answers 404 (7644-3.6-01)")
             reply = self._call("DELETE", self.created.path)
             if not 200 <= reply.status < 300:
                 self._fail(f"DELETE {self._where()} answered {reply.status}; expected 204")
@@ -504,6 +574,7 @@ def build_machine(shared: Shared):
             if self.inert:
                 return
             op = {"op": "replace", "path": plan.templates[0].path, "value": value_text(shared.prefix, n)}
+            self.step = ("MUST", "a deleted resource answers 404 (7644-3.6-01)")
             if n % 2:
                 self._gone("the DELETE", "PATCH", {"schemas": [PATCH_URN], "Operations": [op]})
             else:
@@ -538,8 +609,9 @@ def script(plan: Plan) -> list[tuple[str, tuple[Any, ...]]]:
     return steps + [("get", ()), ("delete", ()), ("touch_deleted", (0,)), ("touch_deleted", (1,))]
 
 
-def replay(machine: Any, steps: list[tuple[str, tuple[Any, ...]]]) -> bool:
-    """Run ``steps`` on a new resource; True when the server left the model (recorded in shared)."""
+def replay(machine: Any, steps: list[tuple[str, tuple[Any, ...]]]) -> str | None:
+    """Run ``steps`` on a new resource; the level of the difference when the server left the model
+    (recorded in shared), else None."""
     run = machine()
     try:
         run.create()
@@ -547,11 +619,11 @@ def replay(machine: Any, steps: list[tuple[str, tuple[Any, ...]]]) -> bool:
             if run.deleted and name not in ("touch_deleted", "recreate"):
                 continue
             getattr(run, name)(*args)
-        return False
-    except Mismatch:
-        return True
+        return None
+    except Mismatch as exc:
+        return "MUST" if isinstance(exc, MustMismatch) else "MAY"
     except Broken:
-        return False
+        return None
     finally:
         run.teardown()
 
@@ -560,7 +632,8 @@ def scripted(machine: Any, shared: Shared) -> None:
     """Run the fixed sequence; on a failure, shrink it by dropping chunks of steps (within the
     shrinking budget), the way hypothesis shrinks the random ones."""
     steps = script(shared.plan)
-    if not replay(machine, steps) or shared.broken is not None:
+    level = replay(machine, steps)
+    if level is None or shared.broken is not None:
         return
     deadline = time.monotonic() + SHRINK_SECONDS
     chunk = max(1, len(steps) // 2)
@@ -568,7 +641,7 @@ def scripted(machine: Any, shared: Shared) -> None:
         i = 0
         while i < len(steps) and time.monotonic() < deadline and shared.broken is None:
             candidate = steps[:i] + steps[i + chunk:]
-            if replay(machine, candidate):
+            if replay(machine, candidate) == level:  # shrink the difference of the level found
                 steps = candidate
             else:
                 i += chunk
@@ -626,11 +699,16 @@ def random_sequences(ctx, rt):
     if shared.broken is not None:
         raise shared.broken
     if shared.best is not None:
-        _, message, log, exchanges = shared.best
+        _, message, log, exchanges, why = shared.best
         for exchange in exchanges:
             ctx.attach(exchange)
         replay = "\n".join(f"  {i}. {line}" for i, line in enumerate(log, 1))
-        raise Violation(f"{message}. Smallest failing sequence found (replayable):\n{replay}")
+        graded = ""
+        if shared.level == "MAY" and ctx.result.level in ("MUST", "SHOULD"):
+            ctx.result.level = "MAY"  # as the single-operation checks grade the same behaviour
+            graded = (f" [graded MAY: the step that differs is {why}, which RFC 7644 §3.5.2 states without "
+                      "a keyword; no step the RFC states with SHALL differed]")
+        raise Violation(f"{message}{graded}. Smallest failing sequence found (replayable):\n{replay}")
     for exchange in shared.last_exchanges:
         ctx.attach(exchange)
     ctx.passed(f"{shared.runs} sequences, {shared.requests} requests; after every write GET equals the model, "
