@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", action="append", default=[], metavar="NAME",
                      help="vendor profile (repeatable, reported side by side; default: rfc); see `profiles`")
     run.add_argument("--seed", type=int, metavar="N",
-                     help="seed of the generated queries (default: the same derandomized stream every run)")
+                     help="seed of the generated queries and PATCH sequences (default: one derandomized stream)")
     run.add_argument("--examples", type=int, metavar="N", help="generated queries to try (default: 100)")
     run.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     run.add_argument("-n", "--workers", type=int, default=1, metavar="N",

@@ -95,7 +95,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--scim-profile", action="append", default=[], metavar="NAME",
         help="vendor profile (repeatable; default rfc; list them: scim-conformance profiles)",
     )
-    group.addoption("--scim-seed", type=int, help="seed of the generated queries (default: derandomized)")
+    group.addoption("--scim-seed", type=int,
+                    help="seed of the generated queries and PATCH sequences (default: derandomized)")
     group.addoption("--scim-examples", type=int, help="generated queries to try (default 100)")
     group.addoption("--scim-workers", type=int, default=1, metavar="N", help="run the checks on N threads")
     group.addoption("--scim-fuzz", action="store_true", help="also run the fuzz checks (schemathesis)")

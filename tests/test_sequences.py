@@ -121,6 +121,10 @@ def test_budget_from_environment(monkeypatch):
     assert budget() == (50, 6, 1234)
     monkeypatch.setenv("SCIM_SEQ_EXAMPLES", "lots")
     assert budget()[0] == 8
+    from conformance.engine import Settings
+
+    assert budget(Settings(url="http://x", seed=7))[2] == 7  # the run's --seed wins over SCIM_SEQ_SEED
+    assert budget(Settings(url="http://x"))[2] == 1234
 
 
 def test_empty_plan_has_no_templates():

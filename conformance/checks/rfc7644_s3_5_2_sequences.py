@@ -36,6 +36,7 @@ steps. Environment variables change that:
   ``SCIM_SEQ_STEPS`` is set too.
 - ``SCIM_SEQ_SEED``: an integer seed; the sequences are then drawn from that seed instead of the
   fixed derandomized stream (use another seed to explore other sequences, the same one to replay).
+  The run's ``--seed`` (plugin ``--scim-seed``) sets it too, and wins.
 """
 
 from __future__ import annotations
@@ -302,8 +303,9 @@ def describe_request(method: str, path: str, body: Any, status: int | None) -> s
     return text + (f" -> {status}" if status is not None else "")
 
 
-def budget() -> tuple[int, int, int | None]:
-    """(examples, steps, seed) from SCIM_SEQ_EXAMPLES / SCIM_SEQ_STEPS / SCIM_SEQ_SEED."""
+def budget(settings: Any = None) -> tuple[int, int, int | None]:
+    """(examples, steps, seed) from SCIM_SEQ_EXAMPLES / SCIM_SEQ_STEPS / SCIM_SEQ_SEED; the run's ``--seed``
+    (``settings.seed``) wins over SCIM_SEQ_SEED, so one seed replays the generated queries and sequences."""
 
     def number(name: str, default: int | None) -> int | None:
         raw = os.environ.get(name, "").strip()
@@ -314,7 +316,8 @@ def budget() -> tuple[int, int, int | None]:
 
     examples = max(1, number("SCIM_SEQ_EXAMPLES", DEFAULT_EXAMPLES) or DEFAULT_EXAMPLES)
     steps = max(1, number("SCIM_SEQ_STEPS", DEFAULT_STEPS) or DEFAULT_STEPS)
-    return examples, steps, number("SCIM_SEQ_SEED", None)
+    seed = getattr(settings, "seed", None)
+    return examples, steps, seed if seed is not None else number("SCIM_SEQ_SEED", None)
 
 
 # -- the machine ---------------------------------------------------------------------------------------------
@@ -675,7 +678,7 @@ def random_sequences(ctx, rt):
     if not plan.templates:
         raise NotApplicable(f"the {rt.name} schema has no readWrite attribute the sequences can change")
     shared = Shared(ctx=ctx, rt=rt, schema=schema, plan=plan, prefix=ctx.tag("seq"))
-    examples, steps, seed = budget()
+    examples, steps, seed = budget(ctx.run.settings)
     machine = build_machine(shared)
     if seed is not None:
         machine = hypothesis_seed(seed)(machine)
@@ -713,4 +716,4 @@ def random_sequences(ctx, rt):
         ctx.attach(exchange)
     ctx.passed(f"{shared.runs} sequences, {shared.requests} requests; after every write GET equals the model, "
                f"after DELETE 404 ({shared.skipped} steps whose outcome the RFC leaves open not sent; "
-               + ("derandomized" if seed is None else f"SCIM_SEQ_SEED={seed}") + ")")
+               + ("derandomized" if seed is None else f"seed {seed}") + ")")
