@@ -175,33 +175,47 @@ class Breaker:
         self.failures = 0
         self.last_reason = ""
         self.refused = 0  # requests not sent because the breaker was open
-        self.provoking = 0  # > 0: requests meant to provoke errors are being sent; their 5xx do not count
         self._last_sent = 0.0
+        self._lock = threading.Lock()  # a parallel run (-n N) counts from several threads
+        self._local = threading.local()
+
+    @property
+    def provoking(self) -> int:
+        """> 0 while this thread sends requests meant to provoke errors (their 5xx do not count). Per thread:
+        in a parallel run, one check's provoking must not hide another check's unprovoked 5xx."""
+        return getattr(self._local, "provoking", 0)
+
+    @provoking.setter
+    def provoking(self, value: int) -> None:
+        self._local.provoking = value
 
     @property
     def open(self) -> bool:
         return self.failures >= self.threshold
 
     def before(self, request: httpx.Request) -> None:
-        now = self._clock()
-        if self.open and request.method != "DELETE" and now - self._last_sent < self.probe_every:
-            self.refused += 1
-            raise TargetKeepsFailing(
-                f"not sent: the target keeps failing ({self.failures} answers in a row were 5xx or broken; "
-                f"last: {self.last_reason})"
-            )
-        self._last_sent = now
+        with self._lock:
+            now = self._clock()
+            if self.open and request.method != "DELETE" and now - self._last_sent < self.probe_every:
+                self.refused += 1
+                raise TargetKeepsFailing(
+                    f"not sent: the target keeps failing ({self.failures} answers in a row were 5xx or broken; "
+                    f"last: {self.last_reason})"
+                )
+            self._last_sent = now
 
     def answered(self, request: httpx.Request, status: int) -> None:
         if status >= 500 and status != 501:
             if not self.provoking:
                 self.failed(f"{request.method} {request.url.path} answered {status}")
         else:
-            self.failures = 0
+            with self._lock:
+                self.failures = 0
 
     def failed(self, reason: str) -> None:
-        self.failures += 1
-        self.last_reason = reason
+        with self._lock:
+            self.failures += 1
+            self.last_reason = reason
 
 
 class ResilientTransport(httpx.BaseTransport):

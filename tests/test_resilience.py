@@ -798,6 +798,44 @@ def test_breaker_lets_deletes_and_probes_through():
     assert breaker.failures == 0
 
 
+def test_breaker_is_safe_under_parallel_runs():
+    """-n N: one check provoking errors must not hide another thread's unprovoked 5xx, and the counts hold."""
+    import threading
+
+    import httpx
+
+    breaker = transport.Breaker(threshold=10**9)
+    http = type("Http", (), {"transport": type("T", (), {"breaker": breaker})()})()
+    inside, seen = threading.Event(), []
+    release = threading.Event()
+
+    def provoker() -> None:
+        with transport.provoking(http):
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=provoker)
+    thread.start()
+    inside.wait(5)
+    seen.append(transport.is_provoking(http.transport))  # another thread: not provoking
+    release.set()
+    thread.join()
+    assert seen == [False]
+
+    get = httpx.Request("GET", "http://x/Users")
+
+    def fail_many() -> None:
+        for _ in range(2000):
+            breaker.answered(get, 500)
+
+    threads = [threading.Thread(target=fail_many) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert breaker.failures == 16000
+
+
 def test_provoked_5xx_do_not_open_the_breaker(faulty):
     """A robustness probe answered 500 is a finding about that input, not a storm."""
     srv = faulty(lambda conn, seen: conn.sendall(answer(500, b"{}", [("Content-Type", "application/json")])) is None)
