@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from .transport import ResilientTransport
+
 # ScimHttp sets this request extension to False for requests that must go without credentials.
 USE_AUTH = "scim_use_auth"
 # Headers given with --header whose value is not a secret; every other --header value is redacted.
@@ -109,10 +111,12 @@ class OAuthClientCredentials(ScimAuth):
         on_secret: SecretSink | None = None,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
+        verify: bool = True,
     ):
         self.token_url, self.client_id, self.client_secret, self.scope = token_url, client_id, client_secret, scope
         self.client_auth = client_auth
         self.timeout, self.transport, self.clock = timeout, transport, clock
+        self.verify = verify  # the run's --insecure reaches the token endpoint too (Credentials.bind)
         self.on_secret = on_secret
         self.fetches = 0
         self._token: str | None = None
@@ -145,8 +149,12 @@ class OAuthClientCredentials(ScimAuth):
             data |= {"client_id": self.client_id, "client_secret": self.client_secret}
         else:
             auth = httpx.BasicAuth(self.client_id, self.client_secret)
+        # the target's safeguards apply to the token endpoint as well: the deadline (a trickling answer ends),
+        # the size cap, same-origin redirects only (the client secret never follows a redirect elsewhere)
+        transport = self.transport or ResilientTransport(timeout=self.timeout, verify=self.verify,
+                                                         proxy_for=self.token_url)
         try:
-            with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
+            with httpx.Client(timeout=self.timeout, transport=transport) as client:
                 reply = client.post(self.token_url, data=data, auth=auth, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
             raise OAuthError(f"cannot get an OAuth token from {self.token_url}: {type(exc).__name__}: {exc}") from None
@@ -207,12 +215,14 @@ class Credentials:
             parts.append("headers " + ", ".join(self.headers))
         return " + ".join(parts) or "no credentials"
 
-    def bind(self, redactor: Any) -> None:
-        """Give every secret to ``redactor`` (a conformance.http.Redactor), now and as tokens are fetched."""
+    def bind(self, redactor: Any, verify: bool = True) -> None:
+        """Give every secret to ``redactor`` (a conformance.http.Redactor), now and as tokens are fetched;
+        ``verify=False`` (--insecure) applies to an OAuth token endpoint as to the target."""
         for secret in self.secrets():
             redactor.add(secret)
         redactor.secret_names |= self.secret_header_names
         if isinstance(self.auth, OAuthClientCredentials):
+            self.auth.verify = self.auth.verify and verify
             previous = self.auth.on_secret
 
             def sink(secret: str) -> None:

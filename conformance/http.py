@@ -141,7 +141,8 @@ class ScimHttp:
         # Credentials (conformance/auth.py): an httpx.Auth and extra headers; --token alone is a Bearer token.
         creds = credentials or Credentials(BearerToken(token) if token else None)
         self.auth, self.auth_headers = creds.auth, dict(creds.headers)
-        creds.bind(self.redactor)  # its secrets, and each OAuth access token as it is fetched, are redacted
+        # its secrets, and each OAuth access token as it is fetched, are redacted; --insecure reaches OAuth too
+        creds.bind(self.redactor, verify=verify)
         self.read_only = read_only  # refuse writes: the check is skipped (conformance/guard.py)
         self.limiter = RateLimiter(rate) if rate else None
         # the exchanges whose credentials the target refused (401/403), by id(); weak, so an id never outlives its own

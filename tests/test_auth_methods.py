@@ -359,3 +359,42 @@ def test_unreachable_token_endpoint_is_one_line(capsys):
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "cannot get an OAuth token" in err
     assert "cs-never-shown" not in err and "Traceback" not in err
+
+
+def test_token_endpoint_gets_the_targets_safeguards():
+    """The token request goes through the resilient transport: a token endpoint trickling its answer is cut
+    at the run's deadline (not waited on forever), and --insecure reaches it as it reaches the target."""
+    import socket
+    import threading
+    import time as _time
+
+    from conformance.auth import Credentials, OAuthClientCredentials, OAuthError
+    from conformance.http import Redactor
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+
+    def trickle() -> None:
+        conn, _ = srv.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n")
+            try:
+                for _ in range(40):  # a byte every 0.2 s: no single read ever times out
+                    conn.sendall(b" ")
+                    _time.sleep(0.2)
+            except OSError:
+                pass
+
+    threading.Thread(target=trickle, daemon=True).start()
+    oauth = OAuthClientCredentials(f"http://127.0.0.1:{srv.getsockname()[1]}/token", "c", "cs-secret", timeout=1)
+    started = _time.monotonic()
+    with pytest.raises(OAuthError, match="no complete answer within the 1 s"):
+        oauth.access_token()
+    assert _time.monotonic() - started < 3
+    srv.close()
+
+    insecure = OAuthClientCredentials("https://127.0.0.1:9/token", "c", "cs-secret")
+    Credentials(insecure).bind(Redactor(), verify=False)
+    assert insecure.verify is False
