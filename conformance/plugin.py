@@ -21,6 +21,7 @@ from .embedded import EmbeddedTarget, ProcessTarget, start_embedded
 from .engine import Case, Run, Settings, TargetUnusable, sigterm_as_interrupt
 from .model import Outcome
 from .profiles import INFO_PREFIX, ProfileError, verdicts
+from .reporting import ReportError
 
 SUITE_FILE = Path(__file__).with_name("suite.py")
 STATE_KEY = pytest.StashKey["ScimSession"]()
@@ -38,8 +39,20 @@ class ScimSession:
         self.target = target
         self.json_path = json_path
         self.report_path: Path | None = None
+        self.junit_path: str | None = None  # --scim-junit, --scim-html, --scim-baseline (plain pytest)
+        self.html_path: str | None = None
+        self.baseline_file: str | None = None
+        self.baseline: list[dict[str, str]] = []
+        self.written: dict[str, Path] = {}
         self._cases: list[Case] | None = None
         self.done: dict[str, Any] = {}  # case id -> result, for cases a parallel run (-n) executed ahead
+
+    def accepted(self, result: Any) -> str | None:
+        """The reason the baseline gives for accepting this result's deviation, if it names it."""
+        for entry in self.baseline:
+            if entry["id"] in (result.id, result.check):
+                return entry["reason"]
+        return None
 
     @property
     def cases(self) -> list[Case]:
@@ -50,8 +63,19 @@ class ScimSession:
     def close(self) -> None:
         try:
             self.run.finish()
-            if self.json_path:
-                self.report_path = report.write(report.build(self.run), self.json_path)
+            if self.json_path or self.junit_path or self.html_path:
+                from .reporting import baseline as baseline_mod
+                from .reporting import html, junit
+
+                data = report.build(self.run)
+                if self.baseline_file:
+                    baseline_mod.apply(data, self.baseline, self.baseline_file)
+                if self.json_path:
+                    self.report_path = report.write(data, self.json_path)
+                if self.junit_path:
+                    self.written["JUnit report"] = junit.write(data, self.junit_path)
+                if self.html_path:
+                    self.written["HTML report"] = html.write(data, self.html_path)
         finally:
             self.run.http.close()
             if self.target is not None:
@@ -86,6 +110,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--scim-embedded", action="store_true", help="start the embedded scim2-server and test it"
     )
     group.addoption("--scim-json", metavar="PATH", help="write the JSON report here")
+    group.addoption("--scim-junit", metavar="PATH", help="write the JUnit XML report here (requirement ids included)")
+    group.addoption("--scim-html", metavar="PATH", help="write the single-file HTML report here")
+    group.addoption("--scim-baseline", metavar="FILE",
+                    help="TOML list of accepted deviations ([[accepted]] id, reason): their tests xfail")
     group.addoption("--scim-timeout", type=float, default=10.0, help="seconds per request (default 10)")
     group.addoption("--scim-insecure", action="store_true", help="do not verify the target's TLS certificate")
     group.addoption(
@@ -176,6 +204,12 @@ def pytest_configure(config: pytest.Config) -> None:
             state = _start_session(config)
         except TargetUnusable as exc:
             pytest.exit(str(exc), returncode=2)
+    if handed is None:
+        try:
+            _report_options(config, state)
+        except ReportError as exc:
+            state.close()
+            pytest.exit(str(exc), returncode=2)
     config.stash[STATE_KEY] = state
     if config.pluginmanager.hasplugin("allure_listener"):  # --alluredir: label every SCIM test item
         from .reporting.allure import AllureLabels
@@ -184,6 +218,20 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         config.args = [str(SUITE_FILE)]
     sigterm_as_interrupt()
+
+
+def _report_options(config: pytest.Config, state: ScimSession) -> None:
+    """--scim-junit, --scim-html and --scim-baseline, checked (one line, exit 2) before any check runs."""
+    from .reporting import baseline as baseline_mod
+
+    for option in ("scim_junit", "scim_html"):
+        path = config.getoption(option)
+        if path and Path(path).is_dir():
+            raise ReportError(f"--{option.replace('_', '-')} {path} is a folder; give a file path")
+    state.junit_path, state.html_path = config.getoption("scim_junit"), config.getoption("scim_html")
+    state.baseline_file = config.getoption("scim_baseline")
+    if state.baseline_file:
+        state.baseline = baseline_mod.load(state.baseline_file)
 
 
 def _state(config: pytest.Config) -> ScimSession | None:
@@ -228,6 +276,9 @@ def scim_result(request: pytest.FixtureRequest, scim_case: Case):
         ("level", result.level),
         ("outcome", result.outcome.value),
     ])
+    reason = state.accepted(result) if result.outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR) else None
+    if reason is not None:  # a deviation the baseline accepts: expected, like an xfail
+        pytest.xfail(f"accepted deviation ({reason}): {result.outcome.value}: {result.message}")
     if result.outcome is Outcome.ERROR:
         pytest.fail(f"[error] {result.message}", pytrace=False)
     return result
@@ -263,7 +314,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for r in results:
         if r.outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR):
             mark = "INFO" if r.message.startswith(INFO_PREFIX) else r.outcome.value.upper()
-            tr.write_line(f"{mark:5} {r.id} ({r.level} {', '.join(r.requirements)}): {r.message}")
+            reason = state.accepted(r)
+            tr.write_line(f"{mark:5} {r.id} ({r.level} {', '.join(r.requirements)}): {r.message}"
+                          + (f" [accepted: {reason}]" if reason else ""))
     tr.write_line(
         f"target {state.run.settings.url}: "
         + ", ".join(f"{counts[o]} {o.value}" for o in Outcome)
@@ -276,3 +329,5 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.write_line("could not delete: " + "; ".join(state.run.leftovers))
     if state.report_path:
         tr.write_line(f"JSON report: {state.report_path}")
+    for kind, path in state.written.items():
+        tr.write_line(f"{kind}: {path}")

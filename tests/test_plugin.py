@@ -73,3 +73,29 @@ def test_unusable_target_exits_2(pytester):
     result = pytester.runpytest_subprocess("--scim-url", "http://127.0.0.1:9/v2", "-p", "no:cacheprovider")
     assert result.ret == 2
     assert "connection refused" in result.stdout.str() + result.stderr.str()
+
+
+def test_plain_pytest_writes_junit_and_html_and_takes_a_baseline(pytester, embedded_target):
+    pytester.makeconftest(SYNTHETIC_CONFTEST)
+    baseline = pytester.path / "baseline.toml"
+    baseline.write_text('[[accepted]]\nid = "zz.fails"\nreason = "fixed in 2.4"\n\n'
+                        '[[accepted]]\nid = "zz.errors"\nreason = "proxy resets, ticket 12"\n')
+    junit, html, js = (pytester.path / n for n in ("r.xml", "r.html", "r.json"))
+    result = pytester.runpytest_subprocess(
+        "--scim-url", embedded_target.url, "--scim-token", embedded_target.token, "--scim-select", "zz.",
+        "--scim-baseline", str(baseline), "--scim-junit", str(junit), "--scim-html", str(html),
+        "--scim-json", str(js), "-p", "no:cacheprovider", "-rA",
+    )
+    result.assert_outcomes(passed=1, xfailed=2, skipped=1, warnings=1)
+    assert result.ret == pytest.ExitCode.OK  # the accepted deviations no longer fail the session
+    result.stdout.fnmatch_lines(["*FAIL*zz.fails*the MUST is broken*accepted: fixed in 2.4*", "*JUnit report:*",
+                                 "*HTML report:*", "*XFAIL*zz.fails*accepted deviation (fixed in 2.4)*"])
+    data = json.loads(js.read_text())
+    assert sorted(e["id"] for e in data["baseline"]["accepted"]) == ["zz.errors", "zz.fails"]
+    assert "7644-3.3-07" in junit.read_text() and "zz.warns" in html.read_text()
+
+    baseline.write_text('[[accepted]]\nid = "zz.fails"\n')  # no reason: refused before anything is sent
+    bad = pytester.runpytest_subprocess("--scim-url", embedded_target.url, "--scim-token", embedded_target.token,
+                                        "--scim-select", "zz.", "--scim-baseline", str(baseline),
+                                        "-p", "no:cacheprovider")
+    assert bad.ret == 2 and "has no reason" in bad.stdout.str() + bad.stderr.str()
