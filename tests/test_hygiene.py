@@ -476,3 +476,29 @@ def test_cli_read_only_and_rate(recorded, tmp_path, capsys):
     assert [m for m, _, _ in rec.requests if m not in ("GET", "HEAD")] == []
     assert code == 0 and cli.main(["run", target.url, "--rate", "0"]) == 2
     assert "--rate must be a positive" in capsys.readouterr().err
+
+
+def test_ctrl_c_in_the_demo_reaches_the_suite_not_the_embedded_target(tmp_path):
+    """`scim-conformance run` with no URL runs on two threads against the embedded target in a process of its
+    own. Ctrl-C goes to the whole process group: the suite stops and cleans up (the target, which ignores it,
+    is still there to answer the deletes), exits 130 in one line, and leaves no process behind."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "conformance.cli", "run", "--json", str(tmp_path / "r.json"), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, cwd=tmp_path,
+    )
+    first = proc.stdout.readline()  # "embedded target: scim2-server at ..." once it serves
+    assert first.startswith("embedded target:"), first
+    time.sleep(0.8)  # well inside the run (which takes seconds)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (proc.returncode, out[-2000:], err[-2000:])
+    assert "Traceback" not in err and "the resources this run created were deleted" in err, err
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(proc.pid, 0)  # anyone left in the group (the target's process)?
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("a process of the run outlived it")
