@@ -3,13 +3,16 @@
     .venv/bin/python bench/suite_bench.py                     # speed: wall, checks, requests, server time
     .venv/bin/python bench/suite_bench.py --latency 0.02 --workers 1 4   # parallel runs behind 20 ms latency
     .venv/bin/python bench/suite_bench.py --preload 100000     # scale: a target holding 100,000 users
+    .venv/bin/python bench/suite_bench.py --process --workers 2  # as `scim-conformance run` runs the demo
     .venv/bin/python bench/suite_bench.py --profile            # where the suite's own time goes (cProfile)
 
 Figures per run: wall time of the run (discovery, every check, cleanup), checks (results that ran, i.e. not
 skipped, and all results), requests, checks/s, requests/s, the server time (the summed elapsed time of every
 exchange the run recorded, measured by the client around each request: the target's time plus the network),
 and the suite's own overhead (wall minus server time; wall / server). The embedded target runs in a thread
-of the same process, so its time and the suite's share the interpreter: the split is an estimate.
+of the same process, so its time and the suite's share the interpreter: the split is an estimate. With
+``--process`` it runs in a process of its own, as ``scim-conformance run`` with no URL does (two threads).
+Settings compared in one call run interleaved (a run of each in turn), since a shared machine's speed drifts.
 """
 
 from __future__ import annotations
@@ -154,6 +157,24 @@ def show(label: str, f: dict[str, Any]) -> None:
         print(f"  leftovers: {f['leftovers'][:5]}")
 
 
+def calibration_ms() -> float:
+    """A fixed pure-Python workload (JSON, sorting, dicts), best of 5, in ms: how fast the machine is right now.
+    On a shared VM it drifts by tens of percent; quote it with the figures so they can be compared."""
+    import json
+
+    data = [{"id": f"{i:06d}", "name": f"user {i}", "tags": [str(i % 7), str(i % 11)]} for i in range(3000)]
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        for _ in range(10):
+            text = json.dumps(data)
+            back = json.loads(text)
+            sorted(back, key=lambda d: (d["tags"][1], d["name"]))
+            {d["id"]: d for d in back}
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     by_wall = sorted(runs, key=lambda r: r["wall_s"])
     return by_wall[len(by_wall) // 2]
@@ -175,32 +196,38 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYTHONHASHSEED", "0")
     print(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average before "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}, calibration {calibration_ms():.0f} ms (lower is faster)"
     )
     wrap = (lambda app: Latency(app, args.latency)) if args.latency else None
     figures: dict[int, dict[str, Any]] = {}
-    if args.preload and args.process:
-        with ProcessTarget(wrap=wrap) as child:
-            empty = median_of([one_run(child) for _ in range(args.runs)])
-        show("empty target (own process)", empty)
-        child = ProcessTarget(wrap=wrap, setup=lambda target: preload(target, args.preload)).start()
-        print(f"preloaded {args.preload} users in {child.setup_result:.1f} s (straight into scim2-server's storage)")
+    if args.preload:
+        # Both targets up at once and their runs interleaved (empty, full, empty, full...): the machine's speed
+        # drifts by tens of percent over minutes when it is shared, which separate series would take for scale.
+        if args.process:
+            empty_t = ProcessTarget(wrap=wrap).start()
+            full_t = ProcessTarget(wrap=wrap, setup=lambda target: preload(target, args.preload)).start()
+            took = full_t.setup_result
+        else:
+            empty_t, full_t = EmbeddedTarget(wrap=wrap).start(), EmbeddedTarget(wrap=wrap).start()
+            took = preload(full_t, args.preload)
+        print(f"preloaded {args.preload} users in {took:.1f} s (straight into scim2-server's storage)")
+        series: dict[str, list[dict[str, Any]]] = {"empty": [], "full": []}
         try:
-            full = median_of([one_run(child) for _ in range(args.runs)])
+            one_run(empty_t)  # warm-up, not counted: imports, the hypothesis engine, the server's caches
+            for _ in range(args.runs):
+                series["empty"].append(one_run(empty_t))
+                series["full"].append(one_run(full_t))
         finally:
-            final = child.stop()
-        assert final["resources"] == args.preload, "the suite must leave the tenant as it was"
-        show(f"{args.preload} users (own process)", full)
-    elif args.preload:
-        with EmbeddedTarget(wrap=wrap) as target:
-            empty = median_of([one_run(target) for _ in range(args.runs)])
-        show("empty target", empty)
-        with EmbeddedTarget(wrap=wrap) as target:
-            took = preload(target, args.preload)
-            print(f"preloaded {args.preload} users in {took:.1f} s (straight into scim2-server's storage)")
-            full = median_of([one_run(target) for _ in range(args.runs)])
-            assert len(storage_of(target).resources) == args.preload, "the suite must leave the tenant as it was"
-        show(f"{args.preload} users", full)
+            empty_t.stop()
+            final = full_t.stop()
+        left = final["resources"] if args.process else len(storage_of(full_t).resources)
+        assert left == args.preload, "the suite must leave the tenant as it was"
+        empty, full = median_of(series["empty"]), median_of(series["full"])
+        where = " (own process)" if args.process else ""
+        show(f"empty target{where}", empty)
+        show(f"{args.preload} users{where}", full)
+        pairs = sorted(f["wall_s"] / e["wall_s"] for e, f in zip(series["empty"], series["full"], strict=True))
+        print(f"full/empty wall time, run by run (interleaved): {', '.join(f'{r:.2f}' for r in pairs)}")
     if args.preload:
         print(
             f"scale: {full['wall_s'] / empty['wall_s']:.2f}x the empty-target wall time "
@@ -209,21 +236,24 @@ def main(argv: list[str] | None = None) -> int:
             f"{full['cpu_s'] / empty['cpu_s']:.2f}x; requests: "
             f"{full['requests']} vs {empty['requests']})"
         )
-    elif args.process:
-        for n in args.workers:
-            with ProcessTarget(wrap=wrap) as target:
-                figures[n] = median_of([one_run(target, workers=n) for _ in range(args.runs)])
-            show(
-                f"-n {n}, target in a process" + (f", +{args.latency * 1000:g} ms" if args.latency else ""), figures[n]
-            )
     else:
-        with EmbeddedTarget(wrap=wrap) as target:
+        target = (ProcessTarget(wrap=wrap) if args.process else EmbeddedTarget(wrap=wrap)).start()
+        try:
             if args.profile:
                 show("profiled run", one_run(target, profile=True))
                 return 0
-            for n in args.workers:
-                figures[n] = median_of([one_run(target, workers=n) for _ in range(args.runs)])
-                show(f"-n {n}" + (f", +{args.latency * 1000:g} ms" if args.latency else ""), figures[n])
+            runs: dict[int, list[dict[str, Any]]] = {n: [] for n in args.workers}
+            if not args.latency:
+                one_run(target)  # warm-up, not counted: imports, the hypothesis engine, the server's caches
+            for _ in range(args.runs):  # interleaved, so a drift of the machine's speed hits every setting alike
+                for n in args.workers:
+                    runs[n].append(one_run(target, workers=n))
+        finally:
+            target.stop()
+        for n in args.workers:
+            figures[n] = median_of(runs[n])
+            label = f"-n {n}" + (", target in a process" if args.process else "")
+            show(label + (f", +{args.latency * 1000:g} ms" if args.latency else ""), figures[n])
     if len(figures) > 1:
         base = figures[min(figures)]
         for n, f in figures.items():
