@@ -22,6 +22,7 @@ from .model import Exchange
 from .transport import (
     MAX_BODY,
     NO_REDIRECTS,
+    REDIRECTS,
     ResilientTransport,
     TransportProblem,
     is_deadline,
@@ -242,6 +243,9 @@ class ScimHttp:
             exchange.error = _describe(exc)
             raise ExchangeError(f"{method} {exchange.url}: {exchange.error}") from None
         exchange.elapsed_s = time.perf_counter() - started
+        hops = response.extensions.get(REDIRECTS)
+        if hops:
+            exchange.redirects = [{"status": code, "location": self.redactor.text(url) or ""} for code, url in hops]
         text = raw.decode(response.encoding or "utf-8", "replace")
         exchange.status = response.status_code
         if response.status_code >= 500 and response.status_code != 501 and not is_provoking(self.transport):

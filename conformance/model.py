@@ -44,9 +44,10 @@ class Exchange:
     response_body: str | None = None
     elapsed_s: float = 0.0
     error: str | None = None
+    redirects: list[dict[str, Any]] = field(default_factory=list)  # same-origin redirects followed: status, location
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "method": self.method,
             "url": self.url,
             "request_headers": dict(self.request_headers),
@@ -57,6 +58,9 @@ class Exchange:
             "elapsed_s": round(self.elapsed_s, 6),
             "error": self.error,
         }
+        if self.redirects:  # the answer shown is the last hop's; the request shown went to the first URL
+            out["redirects"] = [dict(hop) for hop in self.redirects]
+        return out
 
 
 @dataclass

@@ -43,6 +43,7 @@ FAILING_AFTER = 10  # 5xx answers / broken exchanges in a row that open the brea
 PROBE_EVERY = 5.0  # seconds between the requests let through while the breaker is open
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 NO_REDIRECTS = "scim_no_redirects"  # request extension: hand the redirect itself back to the check (/Me)
+REDIRECTS = "scim_redirects"  # response extension: the redirects followed to reach it, [(status, location)]
 
 
 class TransportProblem(httpx.TransportError):
@@ -259,10 +260,13 @@ class ResilientTransport(httpx.BaseTransport):
 
     # -- redirects ------------------------------------------------------------------------------------
     def _follow(self, request: httpx.Request) -> httpx.Response:
+        hops: list[tuple[int, str]] = []
         for _ in range(MAX_REDIRECTS + 1):
             response = self._send_retrying(request)
             location = response.headers.get("location")
             if response.status_code not in REDIRECT_CODES or not location or request.extensions.get(NO_REDIRECTS):
+                if hops:
+                    response.extensions[REDIRECTS] = hops
                 return response
             response.close()
             try:
@@ -275,6 +279,7 @@ class ResilientTransport(httpx.BaseTransport):
                     f"{_show(request.url)}: not followed (the credentials would go along); "
                     "give the URL the target redirects to"
                 )
+            hops.append((response.status_code, str(target)))
             request = _redirected(request, target, response.status_code)
         raise RedirectRefused(f"more than {MAX_REDIRECTS} redirects in a row (last to {_show(request.url)})")
 

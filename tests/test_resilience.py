@@ -619,6 +619,19 @@ def test_same_origin_redirects_are_followed(faulty, upstream):
     assert any(s.method == "POST" and s.body for s in followed)  # 307 repeated the body
     posts = [s for s in followed if s.method == "POST"]
     assert posts and all("Authorization" in s.headers for s in posts), "the credentials went along"
+    # the report shows the hops: the request went to the first URL, the answer came from the last
+    spc = next(r for r in run.results if r.id.startswith("discovery.spc"))
+    hop = spc.exchanges[0].to_dict()
+    assert "/scim/v2/" not in hop["url"] and hop["redirects"][0]["status"] == 308
+    assert "/scim/v2/ServiceProviderConfig" in hop["redirects"][0]["location"]
+    from conformance import jsonschemas, report
+
+    assert jsonschemas.problems("report", report.build(run)) == []
+    from conformance.reporting import curl_command
+    from conformance.reporting.html import exchange_html
+
+    assert curl_command(hop).startswith("curl -sS -i -L ")
+    assert "308 redirect to " in exchange_html(hop, 1)
 
 
 def test_redirect_to_another_origin_is_not_followed(faulty, tmp_path):

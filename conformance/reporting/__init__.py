@@ -156,7 +156,7 @@ def curl_command(exchange: dict[str, Any]) -> str:
     The recorded exchange is already redacted; a redacted bearer token becomes ``$SCIM_TOKEN`` (the shell
     fills it in), any other redacted value stays ``[REDACTED]``. Nothing is taken from the settings.
     """
-    parts = ["curl", "-sS", "-i"]
+    parts = ["curl", "-sS", "-i"] + (["-L"] if exchange.get("redirects") else [])  # the suite followed them
     if exchange.get("method", "GET") != "GET":
         parts += ["-X", shlex.quote(exchange["method"])]
     parts.append(shlex.quote(exchange.get("url", "")))

@@ -129,7 +129,9 @@ def exchange_html(ex: dict[str, Any], n: int) -> str:
     if ex.get("error"):
         response = f"no response: {ex['error']}"
     else:
-        response = f"HTTP {ex.get('status')}  ({float(ex.get('elapsed_s') or 0) * 1000:.0f} ms)\n"
+        response = "".join(f"{hop['status']} redirect to {hop['location']} (followed)\n"
+                           for hop in ex.get("redirects") or [])
+        response += f"HTTP {ex.get('status')}  ({float(ex.get('elapsed_s') or 0) * 1000:.0f} ms)\n"
         response += _headers(ex.get("response_headers"))
         if ex.get("response_body"):
             response += "\n\n" + _pretty(ex["response_body"])
