@@ -227,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
         show(f"empty target{where}", empty)
         show(f"{args.preload} users{where}", full)
         pairs = sorted(f["wall_s"] / e["wall_s"] for e, f in zip(series["empty"], series["full"], strict=True))
-        print(f"full/empty wall time, run by run (interleaved): {', '.join(f'{r:.2f}' for r in pairs)}")
+        print(f"full/empty wall time, run by run (interleaved): {', '.join(f'{r:.2f}' for r in pairs)} "
+              f"(median {pairs[len(pairs) // 2]:.2f})")
     if args.preload:
         print(
             f"scale: {full['wall_s'] / empty['wall_s']:.2f}x the empty-target wall time "
