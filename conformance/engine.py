@@ -12,7 +12,7 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,9 +169,29 @@ class Run:
         self._seq = 0
         self._samples: dict[str, Created] = {}
         self.lock = threading.RLock()  # tags and shared data made once per run, for parallel runs (-n)
+        self._once: dict[Any, list[Any]] = {}  # key -> [lock, outcome]: see once()
         self.population: Any = None  # conformance.population.Population, made by the first query check
         self.leftovers: list[str] = []  # resources the suite created but could not delete
         self.cleanup_log: list[Exchange] = []
+
+    def once(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()`` once per run for ``key`` (probes or requests several checks judge). In a parallel run a
+        second caller waits for the first rather than sending the same requests again; it gets the value, or
+        the skip or broken exchange ``make`` raised, again."""
+        with self.lock:
+            entry = self._once.setdefault(key, [threading.Lock(), None])
+        with entry[0]:
+            if entry[1] is None:
+                try:
+                    entry[1] = (True, make())
+                except (NotApplicable, ExchangeError) as exc:
+                    entry[1] = (False, exc)
+                    raise
+                return entry[1][1]
+        made, value = entry[1]
+        if not made:
+            raise type(value)(value.message)
+        return value
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:

@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import unicodedata
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,19 +121,14 @@ class Probe:
     valid: bool = True  # a filter the grammar accepts
 
 
-_PROBES: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], list[Probe]]] = weakref.WeakKeyDictionary()
-_LOCK = threading.Lock()
-
-
 def _probes(ctx, rt: ResourceType, kind: str) -> list[Probe]:
-    """The ``kind`` probes of ``rt`` for this run, made by the first check that needs them."""
-    with _LOCK:
-        cached = _PROBES.setdefault(ctx.run, {}).get((kind, rt.name))
-    if cached is None:
+    """The ``kind`` probes of ``rt`` for this run, made by the first check that needs them (Run.once)."""
+
+    def make() -> list[Probe]:
         with provoking(ctx.http):  # a 5xx here is the finding, not a sign of a failing target
-            cached = _MAKERS[kind](ctx, rt)
-        with _LOCK:
-            _PROBES[ctx.run][(kind, rt.name)] = cached
+            return _MAKERS[kind](ctx, rt)
+
+    cached = ctx.run.once(("robustness", kind, rt.name), make)
     for probe in cached:
         ctx.attach(probe.reply.exchange)
     return cached

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import json
 import math
-import weakref
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
 from ..discovery import GROUP_URN, PATCH_URN, USER_URN, ResourceType, list_resources
-from ..engine import Created, Run
+from ..engine import Created
 from ..http import Reply
 from ..jsonschemas import problems
 from ..payloads import naming_attribute
@@ -36,27 +35,19 @@ BULK_RESPONSE = "urn:ietf:params:scim:api:messages:2.0:BulkResponse"
 MAX_OPERATIONS_SENT = 1000  # above this maxOperations, the too-many-operations check skips
 MAX_PAYLOAD_SENT = 2 * 1024 * 1024  # above this maxPayloadSize, the too-large-payload check skips
 
-# Per run: what the probes and the oversized requests gave (a run's checks run one after another).
-_CACHE: weakref.WeakKeyDictionary[Run, dict[Any, Any]] = weakref.WeakKeyDictionary()
-
-
-def _cache(ctx) -> dict[Any, Any]:
-    return _CACHE.setdefault(ctx.run, {})
-
 
 def _once(ctx, key: Any, make) -> Any:
-    """``make(ctx)`` once per run; later callers get its value (or the skip/error it raised) again."""
-    cache = _cache(ctx)
-    if key not in cache:
-        try:
-            cache[key] = make(ctx)
-        except (NotApplicable, ExchangeError) as exc:
-            cache[key] = exc
-            raise
-        return cache[key]
-    value = cache[key]
-    if isinstance(value, (NotApplicable, ExchangeError)):
-        raise type(value)(value.message)
+    """``make(ctx)`` once per run (Run.once); later callers get its value (or the skip/error it raised) again,
+    with its exchanges attached to their result too."""
+    first: list[bool] = []
+
+    def made() -> Any:
+        first.append(True)
+        return make(ctx)
+
+    value = ctx.run.once(("bulk", key), made)
+    if first:
+        return value
     for exchange in getattr(value, "exchanges", []):
         ctx.attach(exchange)
     return value
