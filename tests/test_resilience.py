@@ -383,6 +383,17 @@ def test_silent_server_unusable_within_the_timeout_budget(faulty, tmp_path):
     _assert_unusable(proc, "no answer in time")
 
 
+def _failed_get(url: str, timeout: float) -> pytest.ExceptionInfo[ExchangeError]:
+    """GET /Users from a broken server: it must raise ExchangeError (what the caller checks next)."""
+    http = ScimHttp(url, "t", timeout=timeout)
+    try:
+        with pytest.raises(ExchangeError) as caught:
+            http.get("Users")
+    finally:
+        http.close()
+    return caught
+
+
 def _trickle(conn: socket.socket, head: bytes, body: bytes, every: float = 0.1) -> None:
     conn.sendall(head)
     for i in range(len(body)):
@@ -400,13 +411,8 @@ def test_trickling_body_is_cut_at_the_deadline(faulty):
         return True
 
     srv = faulty(behave)
-    http = ScimHttp(srv.url, "t", timeout=1.5)
     started = time.monotonic()
-    try:
-        with pytest.raises(ExchangeError) as caught:
-            http.get("Users")
-    finally:
-        http.close()
+    caught = _failed_get(srv.url, timeout=1.5)
     elapsed = time.monotonic() - started
     assert elapsed < 2.5, elapsed
     assert "no complete answer within the 1.5 s" in caught.value.message, caught.value.message
@@ -422,13 +428,8 @@ def test_trickling_headers_are_cut_at_the_deadline(faulty):
         return True
 
     srv = faulty(slow_head)
-    http = ScimHttp(srv.url, "t", timeout=1.0)
     started = time.monotonic()
-    try:
-        with pytest.raises(ExchangeError) as caught:
-            http.get("Users")
-    finally:
-        http.close()
+    caught = _failed_get(srv.url, timeout=1.0)
     assert time.monotonic() - started < 2.0
     assert "no answer in time" in caught.value.message
 
@@ -489,13 +490,8 @@ def test_declared_huge_body_is_refused_at_once(faulty):
         return True
 
     srv = faulty(behave)
-    http = ScimHttp(srv.url, "t", timeout=5)
     started = time.monotonic()
-    try:
-        with pytest.raises(ExchangeError) as caught:
-            http.get("Users")
-    finally:
-        http.close()
+    caught = _failed_get(srv.url, timeout=5)
     assert time.monotonic() - started < 2
     assert "declares 53687091200 bytes" in caught.value.message and _one_line(caught.value.message)
 
@@ -512,13 +508,8 @@ def test_endless_body_is_cut_off_at_the_cap(faulty):
         return True
 
     srv = faulty(behave)
-    http = ScimHttp(srv.url, "t", timeout=20)
     started = time.monotonic()
-    try:
-        with pytest.raises(ExchangeError) as caught:
-            http.get("Users")
-    finally:
-        http.close()
+    caught = _failed_get(srv.url, timeout=20)
     assert time.monotonic() - started < 15
     assert "larger than the 16 MiB" in caught.value.message and _one_line(caught.value.message)
 
@@ -531,12 +522,7 @@ def test_compressed_bomb_is_cut_off_after_decoding(faulty):
         return True
 
     srv = faulty(behave)
-    http = ScimHttp(srv.url, "t", timeout=10)
-    try:
-        with pytest.raises(ExchangeError) as caught:
-            http.get("Users")
-    finally:
-        http.close()
+    caught = _failed_get(srv.url, timeout=10)
     assert "decoded answer is larger than the 16 MiB" in caught.value.message
 
 
@@ -567,12 +553,7 @@ def test_connection_broken_mid_body(faulty, how):
         return True
 
     srv = faulty(behave)
-    http = ScimHttp(srv.url, "t", timeout=5)
-    try:
-        with pytest.raises(ExchangeError) as caught:
-            http.get("Users")
-    finally:
-        http.close()
+    caught = _failed_get(srv.url, timeout=5)
     message = caught.value.message
     assert _one_line(message)
     assert "broke mid-exchange" in message or "was reset" in message, message
@@ -652,12 +633,7 @@ def test_redirect_to_another_origin_is_not_followed(faulty, tmp_path):
 
 def test_redirect_loop_is_an_error(faulty):
     srv = faulty(lambda conn, seen: conn.sendall(answer(302, b"", [("Location", seen.path)])) is None)
-    http = ScimHttp(srv.url, "t", timeout=2)
-    try:
-        with pytest.raises(ExchangeError) as caught:
-            http.get("Users")
-    finally:
-        http.close()
+    caught = _failed_get(srv.url, timeout=2)
     assert f"more than {transport.MAX_REDIRECTS} redirects" in caught.value.message
     assert len(srv.seen) == transport.MAX_REDIRECTS + 1
 
@@ -746,25 +722,15 @@ def test_429_retry_after_is_honoured(faulty, upstream):
 
 def test_429_asking_too_long_a_wait_is_an_error_at_once(faulty):
     srv = faulty(lambda conn, seen: conn.sendall(answer(429, b"", [("Retry-After", "3600")])) is None)
-    http = ScimHttp(srv.url, "t", timeout=2)
     started = time.monotonic()
-    try:
-        with pytest.raises(ExchangeError) as caught:
-            http.get("Users")
-    finally:
-        http.close()
+    caught = _failed_get(srv.url, timeout=2)
     assert time.monotonic() - started < 1
     assert "retry after 3600 s" in caught.value.message and _one_line(caught.value.message)
 
 
 def test_429_forever_gives_up_after_bounded_retries(faulty):
     srv = faulty(lambda conn, seen: conn.sendall(answer(429, b"", [("Retry-After", "0")])) is None)
-    http = ScimHttp(srv.url, "t", timeout=2)
-    try:
-        with pytest.raises(ExchangeError) as caught:
-            http.get("Users")
-    finally:
-        http.close()
+    caught = _failed_get(srv.url, timeout=2)
     assert f"after {transport.MAX_RETRIES} retries" in caught.value.message
     assert len(srv.seen) == transport.MAX_RETRIES + 1
 
@@ -772,13 +738,8 @@ def test_429_forever_gives_up_after_bounded_retries(faulty):
 def test_retry_waits_of_one_request_stay_within_its_timeout(faulty):
     """Retry-After: 1 three times would be 3 s; with a 2.5 s timeout the third wait is refused."""
     srv = faulty(lambda conn, seen: conn.sendall(answer(503, b"", [("Retry-After", "1")])) is None)
-    http = ScimHttp(srv.url, "t", timeout=2.5)
     started = time.monotonic()
-    try:
-        with pytest.raises(ExchangeError) as caught:
-            http.get("Users")
-    finally:
-        http.close()
+    caught = _failed_get(srv.url, timeout=2.5)
     assert 1.9 < time.monotonic() - started < 2.6
     assert "2.5 s in all per request" in caught.value.message and len(srv.seen) == 3
 
