@@ -44,13 +44,6 @@ class Latency:
         return self.app(environ, start_response)
 
 
-def storage_of(target: EmbeddedTarget) -> Any:
-    app = target.app
-    while not hasattr(app, "storage"):
-        app = app.app
-    return app.storage
-
-
 def preload(target: EmbeddedTarget, count: int) -> float:
     """Put ``count`` users straight into scim2-server's in-memory storage (not over HTTP); seconds taken."""
     import datetime as dt
@@ -59,7 +52,7 @@ def preload(target: EmbeddedTarget, count: int) -> float:
     from scim2_models import Email, Meta, Name, User
 
     started = time.perf_counter()
-    storage = storage_of(target)
+    storage = target.storage
     now = dt.datetime.now(dt.UTC)
     with storage.lock:
         for i in range(count):
@@ -220,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             empty_t.stop()
             final = full_t.stop()
-        left = final["resources"] if args.process else len(storage_of(full_t).resources)
+        left = final["resources"] if args.process else len(full_t.storage.resources)
         assert left == args.preload, "the suite must leave the tenant as it was"
         empty, full = median_of(series["empty"]), median_of(series["full"])
         where = " (own process)" if args.process else ""

@@ -151,6 +151,14 @@ class EmbeddedTarget:
         self._thread: threading.Thread | None = None
 
     @property
+    def storage(self) -> PrefixIndexedStorage:
+        """scim2-server's storage behind whatever middleware ``wrap`` put in front (for tests and the bench)."""
+        app = self.app
+        while not hasattr(app, "storage"):
+            app = app.app
+        return app.storage
+
+    @property
     def url(self) -> str:
         assert self._server is not None, "not started"
         return f"http://127.0.0.1:{self._server.server_address[1]}/v2"
@@ -219,7 +227,7 @@ class ProcessTarget:
         return self._proc.pid if self._proc is not None else None
 
     def stop(self) -> Any:
-        """Stop the child; what ``report(target)`` said of its final state (see ``_serve_child``), or None."""
+        """Stop the child; its final state (``{"resources": n}``, from ``_serve_child``), or None."""
         if self._proc is None:
             return None
         final = None
@@ -251,11 +259,7 @@ def _serve_child(conn: Any, token: str, wrap: Any, setup: Any) -> None:
             conn.recv()  # "stop", or EOF when the parent is gone
         except (EOFError, OSError):
             return
-        app = target.app
-        while not hasattr(app, "storage") and hasattr(app, "app"):
-            app = app.app
-        storage = getattr(app, "storage", None)
-        conn.send({"resources": len(storage.resources) if storage is not None else None})
+        conn.send({"resources": len(target.storage.resources)})
 
 
 def start_embedded(workers: int = 1) -> EmbeddedTarget | ProcessTarget:

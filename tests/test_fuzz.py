@@ -33,12 +33,6 @@ def _fuzz(target: EmbeddedTarget, **settings) -> dict:
     return {r.id: r for r in run.results}
 
 
-def _storage(target: EmbeddedTarget):
-    app = target.app
-    while not hasattr(app, "storage"):
-        app = app.app
-    return app.storage
-
 
 class EncodeHeaderValues:
     """Percent-encodes CR and LF in every response header value: a server that does not inject."""
@@ -76,7 +70,7 @@ class CrashOnDollar:
 def test_the_clean_embedded_target_gives_no_finding_but_its_header_injection():
     with EmbeddedTarget() as target:
         results = _fuzz(target)
-        assert _storage(target).resources == [], "the fuzzer must delete everything it created"
+        assert target.storage.resources == [], "the fuzzer must delete everything it created"
     assert set(results) == {
         f"{c}[{rt}]"
         for c in ("fuzz.no-server-error", "fuzz.response-schema", "fuzz.header-injection")

@@ -11,13 +11,6 @@ from conformance.engine import Run, Settings
 from conformance.load import LoadRun, percentile
 
 
-def _storage(target: EmbeddedTarget):
-    app = target.app
-    while not hasattr(app, "storage"):
-        app = app.app
-    return app.storage
-
-
 def _load(target: EmbeddedTarget, rate: float, duration: float) -> LoadRun:
     run = Run(Settings(url=target.url, token=target.token))
     try:
@@ -69,7 +62,7 @@ class Forgetful:
 def test_a_short_burst_reports_percentiles_and_the_data_is_correct_afterwards():
     with EmbeddedTarget() as target:
         load = _load(target, rate=10, duration=3)
-        assert _storage(target).resources == [], "everything the burst created is deleted"
+        assert target.storage.resources == [], "everything the burst created is deleted"
     fig = load.figures()
     assert 27 <= fig["requests"] <= 31 and fig["late_ticks"] == 0
     lat = fig["latency_ms"]

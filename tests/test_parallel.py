@@ -21,20 +21,14 @@ def _run(target: EmbeddedTarget, workers: int) -> Run:
     return run
 
 
-def _storage(target: EmbeddedTarget):
-    app = target.app
-    while not hasattr(app, "storage"):
-        app = app.app
-    return app.storage
-
 
 def test_four_workers_give_the_results_of_one(monkeypatch):
     monkeypatch.setenv("SCIM_SEQ_EXAMPLES", "2")  # the random sequences: a small budget, the same in both runs
     with EmbeddedTarget() as target:
         one = _run(target, 1)
-        assert _storage(target).resources == []
+        assert target.storage.resources == []
         four = _run(target, 4)
-        assert _storage(target).resources == [], "a parallel run leaves nothing behind"
+        assert target.storage.resources == [], "a parallel run leaves nothing behind"
     assert [r.id for r in four.results] == [r.id for r in one.results], "results keep the order of the cases"
     differ = [
         (r1.id, r1.outcome.value, r4.outcome.value, r4.message)
