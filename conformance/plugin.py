@@ -38,21 +38,19 @@ class ScimSession:
         self.run = run
         self.target = target
         self.json_path = json_path
-        self.report_path: Path | None = None
         self.junit_path: str | None = None  # --scim-junit, --scim-html, --scim-baseline (plain pytest)
         self.html_path: str | None = None
         self.baseline_file: str | None = None
         self.baseline: list[dict[str, str]] = []
-        self.written: dict[str, Path] = {}
+        self.written: dict[str, str] = {}  # report kind -> path, shown in the terminal summary
         self._cases: list[Case] | None = None
         self.done: dict[str, Any] = {}  # case id -> result, for cases a parallel run (-n) executed ahead
 
     def accepted(self, result: Any) -> str | None:
         """The reason the baseline gives for accepting this result's deviation, if it names it."""
-        for entry in self.baseline:
-            if entry["id"] in (result.id, result.check):
-                return entry["reason"]
-        return None
+        from .reporting.baseline import reason_for
+
+        return reason_for(self.baseline, {"id": result.id, "check": result.check})
 
     @property
     def cases(self) -> list[Case]:
@@ -65,17 +63,12 @@ class ScimSession:
             self.run.finish()
             if self.json_path or self.junit_path or self.html_path:
                 from .reporting import baseline as baseline_mod
-                from .reporting import html, junit
+                from .reporting.commands import write_formats
 
                 data = report.build(self.run)
                 if self.baseline_file:
                     baseline_mod.apply(data, self.baseline, self.baseline_file)
-                if self.json_path:
-                    self.report_path = report.write(data, self.json_path)
-                if self.junit_path:
-                    self.written["JUnit report"] = junit.write(data, self.junit_path)
-                if self.html_path:
-                    self.written["HTML report"] = html.write(data, self.html_path)
+                self.written = write_formats(data, self.json_path, self.junit_path, self.html_path)
         finally:
             self.run.http.close()
             if self.target is not None:
@@ -223,11 +216,9 @@ def pytest_configure(config: pytest.Config) -> None:
 def _report_options(config: pytest.Config, state: ScimSession) -> None:
     """--scim-junit, --scim-html and --scim-baseline, checked (one line, exit 2) before any check runs."""
     from .reporting import baseline as baseline_mod
+    from .reporting.commands import check_file_paths
 
-    for option in ("scim_junit", "scim_html"):
-        path = config.getoption(option)
-        if path and Path(path).is_dir():
-            raise ReportError(f"--{option.replace('_', '-')} {path} is a folder; give a file path")
+    check_file_paths({f"--{o.replace('_', '-')}": config.getoption(o) for o in ("scim_junit", "scim_html")})
     state.junit_path, state.html_path = config.getoption("scim_junit"), config.getoption("scim_html")
     state.baseline_file = config.getoption("scim_baseline")
     if state.baseline_file:
@@ -327,7 +318,5 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         tr.write_line(f"profile {line['name']}: {line['verdict']}")
     if state.run.leftovers:
         tr.write_line("could not delete: " + "; ".join(state.run.leftovers))
-    if state.report_path:
-        tr.write_line(f"JSON report: {state.report_path}")
     for kind, path in state.written.items():
         tr.write_line(f"{kind}: {path}")

@@ -54,6 +54,11 @@ def _matches(entry_id: str, result: dict[str, Any]) -> bool:
     return result["id"] == entry_id or result["check"] == entry_id
 
 
+def reason_for(entries: list[dict[str, str]], result: dict[str, Any]) -> str | None:
+    """The reason of the first entry naming ``result`` (its id, or its check id), if any."""
+    return next((entry["reason"] for entry in entries if _matches(entry["id"], result)), None)
+
+
 def apply(report: dict[str, Any], entries: list[dict[str, str]], file: str) -> dict[str, Any]:
     """Add the ``baseline`` member to the report (in place) and return it."""
     accepted, stale, unmatched = [], [], []

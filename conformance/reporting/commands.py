@@ -18,6 +18,29 @@ def _err(message: str) -> None:
     print(f"scim-conformance: error: {message}", file=sys.stderr)
 
 
+def check_file_paths(paths: dict[str, str | None]) -> None:
+    """Refuse (one-line :class:`ReportError`) a report path that is a folder; ``paths``: option name -> path."""
+    for option, path in paths.items():
+        if path and Path(path).is_dir():
+            raise ReportError(f"{option} {path} is a folder; give a file path")
+
+
+def write_formats(data: dict[str, Any], json_path: str | None, junit_path: str | None,
+                  html_path: str | None) -> dict[str, str]:
+    """Write the report ``data`` in each format given a path; what was written where, by kind."""
+    from .. import report as json_report
+    from . import html, junit
+
+    paths: dict[str, str] = {}
+    if json_path:
+        paths["JSON report"] = str(json_report.write(data, json_path))
+    if junit_path:
+        paths["JUnit report"] = str(junit.write(data, junit_path))
+    if html_path:
+        paths["HTML report"] = str(html.write(data, html_path))
+    return paths
+
+
 @dataclass
 class Outputs:
     """What ``run`` writes and how it gates, checked before the run starts."""
@@ -56,10 +79,7 @@ def prepare(args: argparse.Namespace, json_path: str) -> Outputs:
         fail_on=getattr(args, "fail_on", "must") or "must",
         baseline_file=getattr(args, "baseline", None),
     )
-    for kind in ("json", "junit", "html"):
-        path = getattr(out, kind)
-        if path and Path(path).is_dir():
-            raise ReportError(f"--{kind} {path} is a folder; give a file path")
+    check_file_paths({f"--{kind}": getattr(out, kind) for kind in ("json", "junit", "html")})
     if out.allure:
         if Path(out.allure).exists() and not Path(out.allure).is_dir():
             raise ReportError(f"--allure {out.allure} is a file; give a folder")
@@ -75,18 +95,13 @@ def prepare(args: argparse.Namespace, json_path: str) -> Outputs:
 def finish(run: Any, out: Outputs, interrupted: bool = False) -> int:
     """Build the JSON report, apply the baseline, write every format, print the summary; the exit code."""
     from .. import report as json_report
-    from . import html, junit, terminal
+    from . import terminal
 
     data = json_report.build(run)
     if out.baseline_file:
         baseline_mod.apply(data, out.baseline, out.baseline_file)
-    paths: dict[str, str] = {}
     try:
-        paths["JSON report"] = str(json_report.write(data, out.json))
-        if out.junit:
-            paths["JUnit report"] = str(junit.write(data, out.junit))
-        if out.html:
-            paths["HTML report"] = str(html.write(data, out.html))
+        paths = write_formats(data, out.json, out.junit, out.html)
     except OSError as exc:
         _err(f"cannot write a report: {exc}")
         return EXIT_UNUSABLE
